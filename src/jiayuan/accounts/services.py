@@ -1,0 +1,129 @@
+"""Sign-in accounts: passwords and personal API tokens."""
+
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiayuan.accounts.events import AccountEvent
+from jiayuan.accounts.models import ApiToken, User
+from jiayuan.core.access import CHANGE, grants_of
+from jiayuan.core.audit import record_event
+from jiayuan.core.roles import MANAGERS, Role
+
+# Last-used times are written at most this often, so busy clients do not write on every call.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+MAX_TOKENS_PER_USER = 20
+
+
+@transaction.atomic
+def password_change(*, actor: User, old_password: str, new_password: str) -> None:
+    if not actor.check_password(old_password or ""):
+        raise ValidationError({"old_password": _("The current password is wrong.")})
+    try:
+        validate_password(new_password, actor)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    actor.set_password(new_password)
+    actor.save(update_fields=["password"])
+    record_event(actor=actor, code=AccountEvent.PASSWORD_CHANGED, target=actor)
+
+
+def _manages(actor: User, user: User) -> bool:
+    """An admin or manager may reset the password of people who work or live in estates
+    they manage; company admins also reset other company admins of their company."""
+    if actor.is_superuser:
+        return True
+    if user.is_superuser or user.pk == actor.pk:
+        return False
+    managed_estates = set()
+    managed_companies = set()
+    for grant in grants_of(actor):
+        if grant.role == Role.COMPANY_ADMIN:
+            managed_companies.add(grant.company_id)
+        elif grant.role in MANAGERS and grant.estate_id:
+            managed_estates.add(grant.estate_id)
+    for grant in grants_of(user):
+        if grant.company_id in managed_companies:
+            continue
+        if grant.estate_id in managed_estates and grant.role not in MANAGERS:
+            continue
+        return False
+    if grants_of(user):
+        return True
+    resident = getattr(user, "resident", None)
+    if resident is None:
+        return False
+    from jiayuan.org.models import Residency
+
+    estates = set(
+        Residency.objects.filter(resident=resident).values_list("unit__estate_id", flat=True)
+    )
+    return resident.company_id in managed_companies or bool(estates & managed_estates)
+
+
+@transaction.atomic
+def password_reset_by_admin(*, actor: User, user: User, new_password: str) -> None:
+    if not _manages(actor, user):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    record_event(actor=actor, code=AccountEvent.PASSWORD_RESET, target=user)
+
+
+@transaction.atomic
+def token_create(*, actor: User, name: str, expires_in_days: int | None = None):
+    """Returns (token row, the full secret — shown to the user exactly once)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name.")})
+    if len(name) > 100:
+        raise ValidationError({"name": _("Use at most 100 characters.")})
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise ValidationError({"expires_in_days": _("Choose between 1 and 3650 days.")})
+    if ApiToken.objects.filter(user=actor).usable().count() >= MAX_TOKENS_PER_USER:
+        raise ValidationError(_("You have too many tokens; revoke one first."))
+    full, key_id, digest = ApiToken.new_secret()
+    token = ApiToken.objects.create(
+        user=actor,
+        name=name,
+        key_id=key_id,
+        digest=digest,
+        expires_at=(timezone.now() + timedelta(days=expires_in_days)) if expires_in_days else None,
+    )
+    record_event(actor=actor, code=AccountEvent.TOKEN_CREATED, target=token,
+                 after={"name": name, "key_id": key_id})
+    return token, full
+
+
+@transaction.atomic
+def token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    if not ApiToken.objects.restrict(actor, CHANGE).filter(pk=token.pk).exists():
+        raise PermissionDenied(_("You are not allowed to do this."))
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(actor=actor, code=AccountEvent.TOKEN_REVOKED, target=token)
+    return token
+
+
+def token_authenticate(raw: str) -> User | None:
+    """The user behind a bearer token, or None. Touches last_used_at at most once a minute."""
+    parts = ApiToken.split(raw)
+    if parts is None:
+        return None
+    key_id, secret = parts
+    token = ApiToken.objects.usable().select_related("user").filter(key_id=key_id).first()
+    if token is None or not token.matches(secret) or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

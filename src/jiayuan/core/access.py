@@ -1,0 +1,171 @@
+"""Tenancy and permissions: the one `restrict(user, action)` mechanism.
+
+Every model that reaches a user declares an `access = Access(...)` rule saying how its rows
+lead to an estate, a company, a resident or a personal owner, and which staff roles may do
+which action. `Model.objects.restrict(user, action)` turns that rule into a filter, and the
+pages, the API and the services all read through it. A row the user may not see is treated
+exactly like a row that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from jiayuan.core.roles import Role
+
+if TYPE_CHECKING:
+    from jiayuan.accounts.models import User
+
+VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
+
+ResidentFilter = Callable[[Any], Q]
+
+
+@dataclass(frozen=True)
+class Access:
+    """How a model's rows are scoped.
+
+    estate_path / company_path: lookups from the model to the Estate / Company primary key;
+    resident: builds the filter of rows a resident user may see (their units, their records);
+    owner_path: lookup to the user who personally owns the row (their notifications, tokens);
+    staff: action -> roles allowed, within the estates (or company) of the membership;
+    multi_valued: a path crosses a to-many relation, so rows must be de-duplicated.
+    """
+
+    staff: dict[str, frozenset[Role]] = field(default_factory=dict)
+    estate_path: str | None = None
+    company_path: str | None = None
+    resident: ResidentFilter | None = None
+    resident_actions: frozenset[str] = frozenset({VIEW})
+    owner_path: str | None = None
+    owner_actions: frozenset[str] = frozenset({VIEW, CHANGE})
+    multi_valued: bool = False
+
+
+@dataclass(frozen=True)
+class Grant:
+    company_id: int
+    estate_id: int | None  # None: the role covers every estate of the company
+    role: str
+
+
+def grants_of(user: User) -> tuple[Grant, ...]:
+    """The user's staff memberships, read once per user object (one request)."""
+    cached = getattr(user, "_jiayuan_grants", None)
+    if cached is None:
+        membership = apps.get_model("org", "Membership")
+        rows = membership.objects.filter(user=user, is_active=True).values_list(
+            "company_id", "estate_id", "role"
+        )
+        cached = tuple(Grant(*row) for row in rows)
+        user._jiayuan_grants = cached
+    return cached
+
+
+def forget_grants(user: User) -> None:
+    """Call after changing a user's memberships so the next check reads them again."""
+    user.__dict__.pop("_jiayuan_grants", None)
+
+
+def _is_active_user(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def visibility_filter(model: type[models.Model], user, action: str) -> Q | None:
+    """The Q of rows `user` may `action`; None means every row (superuser)."""
+    access: Access = model.access
+    if user.is_superuser:
+        return None
+    condition = Q(pk__in=[])
+    roles = access.staff.get(action, frozenset())
+    if roles:
+        grants = [g for g in grants_of(user) if g.role in roles]
+        estate_ids = sorted({g.estate_id for g in grants if g.estate_id is not None})
+        company_ids = sorted({g.company_id for g in grants if g.estate_id is None})
+        if estate_ids and access.estate_path:
+            condition |= Q(**{f"{access.estate_path}__in": estate_ids})
+        if company_ids and access.company_path:
+            condition |= Q(**{f"{access.company_path}__in": company_ids})
+    if access.resident is not None and action in access.resident_actions:
+        condition |= access.resident(user)
+    if access.owner_path and action in access.owner_actions:
+        condition |= Q(**{access.owner_path: user})
+    return condition
+
+
+class RestrictedQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = VIEW) -> RestrictedQuerySet:
+        if not _is_active_user(user):
+            return self.none()
+        condition = visibility_filter(self.model, user, action)
+        if condition is None:
+            return self
+        if self.model.access.multi_valued:
+            visible = self.model._base_manager.filter(condition).values("pk")
+            return self.filter(pk__in=visible)
+        return self.filter(condition)
+
+
+def roles_in_estate(user, estate) -> set[str]:
+    """Roles the user holds in this estate, counting company-wide roles."""
+    if not _is_active_user(user):
+        return set()
+    return {
+        g.role
+        for g in grants_of(user)
+        if g.estate_id == estate.pk or (g.estate_id is None and g.company_id == estate.company_id)
+    }
+
+
+def can_in_estate(user, model: type[models.Model], action: str, estate) -> bool:
+    """May the user do `action` on `model` rows of this estate (used for creating rows)."""
+    if not _is_active_user(user):
+        return False
+    if user.is_superuser:
+        return True
+    return bool(roles_in_estate(user, estate) & set(model.access.staff.get(action, ())))
+
+
+def has_role_anywhere(user, roles: Iterable[str]) -> bool:
+    if not _is_active_user(user):
+        return False
+    wanted = set(roles)
+    return user.is_superuser or any(g.role in wanted for g in grants_of(user))
+
+
+def get_visible(queryset_or_model, user, action: str = VIEW, **lookup):
+    """The object if the user may `action` it, else Http404 — missing and forbidden alike."""
+    queryset = (
+        queryset_or_model
+        if isinstance(queryset_or_model, models.QuerySet)
+        else queryset_or_model._default_manager.all()
+    )
+    try:
+        return queryset.restrict(user, action).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("Not found.")) from exc
+
+
+def ensure_allowed(user, action: str, instance: models.Model) -> None:
+    """For writes: 404 if the user cannot even see the object, 403 if they see but may not act."""
+    manager = type(instance)._default_manager
+    if not manager.restrict(user, VIEW).filter(pk=instance.pk).exists():
+        raise Http404(_("Not found."))
+    if action != VIEW and not manager.restrict(user, action).filter(pk=instance.pk).exists():
+        raise PermissionDenied(_("You are not allowed to do this."))
+
+
+def ensure_can_in_estate(user, model: type[models.Model], action: str, estate) -> None:
+    if not can_in_estate(user, type(estate), VIEW, estate):
+        raise Http404(_("Not found."))
+    if not can_in_estate(user, model, action, estate):
+        raise PermissionDenied(_("You are not allowed to do this."))

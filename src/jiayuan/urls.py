@@ -1,0 +1,17 @@
+from django.urls import include, path
+
+from jiayuan.api import api
+from jiayuan.core.admin_site import admin_site
+
+urlpatterns = [
+    path("", include("jiayuan.core.urls")),
+    path("accounts/", include("jiayuan.accounts.urls")),
+    path("org/", include("jiayuan.org.urls")),
+    path("notifications/", include("jiayuan.comms.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin_site.urls),
+    path("api/v1/", api.urls),
+]
+
+handler404 = "jiayuan.core.views.not_found"
+handler403 = "jiayuan.core.views.forbidden"
