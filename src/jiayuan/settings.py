@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Serves the API docs' Swagger UI from our own static files instead of a public CDN.
+    "ninja",
     "template_partials",
     "axes",
     "django_tasks",
@@ -195,6 +197,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The project-wide stylesheet and scripts live beside the shared templates, outside any app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or DATA_DIR / "media")
 MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local")

@@ -65,6 +65,12 @@ def _manages(actor: User, user: User) -> bool:
     return resident.company_id in managed_companies or bool(estates & managed_estates)
 
 
+def may_reset_password(actor: User, user: User) -> bool:
+    """Pages ask this before showing the reset form, so that a person the actor does not
+    manage looks exactly like one who does not exist."""
+    return _manages(actor, user)
+
+
 @transaction.atomic
 def password_reset_by_admin(*, actor: User, user: User, new_password: str) -> None:
     if not _manages(actor, user):

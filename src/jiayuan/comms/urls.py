@@ -1,14 +1,10 @@
-from django.http import Http404
 from django.urls import path
 
-
-def pending(request, **kwargs):  # replaced by the pages-shell work
-    raise Http404
-
+from jiayuan.comms import views
 
 app_name = "comms"
 urlpatterns = [
-    path("", pending, name="list"),
-    path("read/", pending, name="mark_read"),
-    path("badge/", pending, name="unread_badge"),
+    path("", views.notification_list, name="list"),
+    path("read/", views.mark_read, name="mark_read"),
+    path("badge/", views.unread_badge, name="unread_badge"),
 ]

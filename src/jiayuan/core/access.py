@@ -98,7 +98,9 @@ def visibility_filter(model: type[models.Model], user, action: str) -> Q | None:
     if access.resident is not None and action in access.resident_actions:
         condition |= access.resident(user)
     if access.owner_path and action in access.owner_actions:
-        condition |= Q(**{access.owner_path: user})
+        # The primary key, not the object: request.user is a lazy proxy that a plain
+        # "pk" path (the User model's own rule) cannot turn into a number.
+        condition |= Q(**{access.owner_path: user.pk})
     return condition
 
 

@@ -2,6 +2,11 @@
 other page."""
 
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from jiayuan.core.access import ADD, CHANGE, DELETE, VIEW, has_role_anywhere
 from jiayuan.core.roles import Role
@@ -17,6 +22,20 @@ class JiayuanAdminSite(admin.AdminSite):
             user.is_active
             and (user.is_superuser or has_role_anywhere(user, {Role.COMPANY_ADMIN}))
         )
+
+    def login(self, request, extra_context=None):
+        """The product's one sign-in page (username or mobile, throttled) instead of the
+        admin's; a signed-in person without back-office access finds nothing here."""
+        if request.user.is_authenticated:
+            if self.has_permission(request):
+                return redirect("admin:index")
+            raise Http404
+        target = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+        return redirect_to_login(target, reverse("accounts:login"))
+
+    def password_change(self, request, extra_context=None):
+        # The product's page changes passwords through accounts.services, with an audit event.
+        return redirect("accounts:password_change")
 
 
 admin_site = JiayuanAdminSite(name="admin")

@@ -23,8 +23,12 @@ def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[st
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
+# Bookkeeping that changes on every save and would make every save look like a change.
+_NOT_COMPARED = {"updated_at"}
+
+
 def changed_only(before: dict, after: dict) -> tuple[dict, dict]:
-    keys = [k for k in after if before.get(k) != after.get(k)]
+    keys = [k for k in after if k not in _NOT_COMPARED and before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 

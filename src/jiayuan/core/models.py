@@ -90,3 +90,25 @@ class AuditEvent(models.Model):
     @property
     def code_label(self) -> str:
         return AuditCode.label_of(self.code)
+
+
+class SchedulerLease(models.Model):
+    """One row per periodic job: which scheduler process may fire it (until `lease_expires`)
+    and the last cron tick fired, so that however many schedulers run, a tick is enqueued
+    once."""
+
+    job = models.CharField(_("job"), max_length=100, unique=True)
+    holder = models.CharField(_("holder"), max_length=64, blank=True)
+    lease_expires = models.DateTimeField(_("lease expires"))
+    last_tick = models.DateTimeField(_("last tick fired"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    # Machinery, not business data: no role sees it, only superusers in the admin.
+    access = Access()
+
+    class Meta:
+        verbose_name = _("scheduler lease")
+        verbose_name_plural = _("scheduler leases")
+
+    def __str__(self):
+        return self.job

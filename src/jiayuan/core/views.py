@@ -1,13 +1,59 @@
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from jiayuan.core.access import VIEW, has_role_anywhere
+from jiayuan.core.forms import AuditFilterForm
+from jiayuan.core.middleware import ESTATE_SESSION_KEY
+from jiayuan.core.models import AuditEvent
+from jiayuan.core.selectors import audit_events, home_page
+
+AUDIT_PAGE_SIZE = 50
+
+
+def safe_next(request, default: str) -> str:
+    """The `next` the request names if it stays on this site, else the default."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
 
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {})
+    return render(request, "core/home.html", {"home": home_page(request.user, request.estate)})
+
+
+@login_required
+@require_POST
+def switch_estate(request):
+    chosen = request.POST.get("estate", "")
+    estate = next((e for e in request.estates if str(e.pk) == chosen), None)
+    if estate is None:
+        raise Http404
+    request.session[ESTATE_SESSION_KEY] = estate.pk
+    return redirect(safe_next(request, reverse("core:home")))
+
+
+@login_required
+@require_GET
+def audit(request):
+    if not has_role_anywhere(request.user, AuditEvent.access.staff[VIEW]):
+        raise Http404
+    form = AuditFilterForm(request.GET or None, estates=request.estates)
+    page = None
+    if not form.is_bound or form.is_valid():
+        filters = form.cleaned_data if form.is_bound else {}
+        events = audit_events(request.user, **filters)
+        page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "core/audit.html", {"form": form, "page": page})
 
 
 @require_GET

@@ -256,9 +256,7 @@ class Unit(TimeStampedModel):
         if self.building_id and self.floor is not None:
             building = self.building
             if self.floor > building.floors_above or self.floor < -building.floors_below:
-                raise ValidationError(
-                    {"floor": _("This floor does not exist in the building.")}
-                )
+                raise ValidationError({"floor": _("This floor does not exist in the building.")})
             if self.floor == 0:
                 raise ValidationError({"floor": _("There is no floor 0.")})
 
@@ -559,3 +557,77 @@ class TeamMember(models.Model):
 
     def __str__(self):
         return f"{self.team} · {self.user}"
+
+
+class ImportJob(TimeStampedModel):
+    """One uploaded spreadsheet of buildings, units or residents and what became of it: the
+    worker validates every row, then writes all of them or none."""
+
+    class Kind(models.TextChoices):
+        BUILDINGS = "buildings", _("Buildings")
+        UNITS = "units", _("Units")
+        RESIDENTS = "residents", _("Residents")
+        WORKBOOK = "workbook", _("Workbook with buildings, units and residents")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        VALIDATING = "validating", _("Checking rows")
+        COMMITTING = "committing", _("Saving")
+        VALIDATED = "validated", _("Checked, nothing saved")
+        FAILED = "failed", _("Failed")
+        COMMITTED = "committed", _("Imported")
+
+    RUNNING = frozenset({Status.QUEUED, Status.VALIDATING, Status.COMMITTING})
+
+    estate = models.ForeignKey(
+        Estate, verbose_name=_("estate"), on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255)
+    file_name = models.CharField(_("file name"), max_length=200)
+    dry_run = models.BooleanField(_("check only"), default=False)
+    # The worker has no request: it writes the report in the uploader's language.
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows checked"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    errors = models.JSONField(_("error report"), default=list, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    access = Access(
+        staff={VIEW: MANAGERS, ADD: MANAGERS},
+        estate_path="estate_id",
+        company_path="estate__company_id",
+    )
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["estate", "-created_at"])]
+
+    def __str__(self):
+        return self.file_name
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+    @property
+    def percent_done(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, self.processed_rows * 100 // self.total_rows)

@@ -1,11 +1,13 @@
 """Every write to estates and people. Each function checks the actor's permission through
 restrict(), validates, saves atomically and records one audit event per change."""
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +16,7 @@ from jiayuan.core.access import (
     ADD,
     CHANGE,
     DELETE,
+    VIEW,
     ensure_allowed,
     ensure_can_in_estate,
     forget_grants,
@@ -29,8 +32,8 @@ from jiayuan.org.models import (
     Company,
     Estate,
     Membership,
-    Resident,
     Residency,
+    Resident,
     Team,
     TeamMember,
     Unit,
@@ -56,19 +59,43 @@ def _save_validated(instance: models.Model, exclude: list[str] | None = None) ->
         raise ValidationError(_("This record already exists or conflicts with another.")) from exc
 
 
+def _validate_all(*checks: Callable[[], None]) -> None:
+    """Run every check and raise one error with all their messages, so that a form shows
+    every problem at once instead of one per attempt."""
+    errors: dict = {}
+    for check in checks:
+        try:
+            check()
+        except ValidationError as exc:
+            exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _create(actor, instance: models.Model, code: OrgEvent, estate: Estate | None) -> Any:
     _save_validated(instance)
     record_event(actor=actor, code=code, target=instance, estate=estate, after=snapshot(instance))
     return instance
 
 
-def _update(actor, instance: models.Model, changes: dict, code: OrgEvent, allowed: set[str]):
+def _update(
+    actor,
+    instance: models.Model,
+    changes: dict,
+    code: OrgEvent,
+    allowed: set[str],
+    check: Callable[[], None] | None = None,
+):
+    """Permission comes first, so that someone who may not see the object learns nothing
+    about it from a validation message; `check` holds the entity's own rules."""
+    ensure_allowed(actor, CHANGE, instance)
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError(
             {name: _("This field cannot be changed here.") for name in sorted(unknown)}
         )
-    ensure_allowed(actor, CHANGE, instance)
+    if check is not None:
+        check()
     before = snapshot(instance)
     for name, value in changes.items():
         setattr(instance, name, value)
@@ -80,16 +107,21 @@ def _update(actor, instance: models.Model, changes: dict, code: OrgEvent, allowe
             code=code,
             target=instance,
             estate=_estate_of(instance),
+            company=getattr(instance, "company", None),
             before=old,
             after=new,
         )
     return instance
 
 
-def _delete(actor, instance: models.Model, code: OrgEvent, still_used: bool) -> None:
+def _delete(
+    actor, instance: models.Model, code: OrgEvent, in_use_reason: Callable[[], str | None]
+) -> None:
+    """`in_use_reason` runs after the permission check and names what still needs the row."""
     ensure_allowed(actor, DELETE, instance)
-    if still_used:
-        raise ValidationError(_("This record is still in use and cannot be deleted."))
+    reason = in_use_reason()
+    if reason:
+        raise ValidationError(reason)
     estate = _estate_of(instance)
     before = snapshot(instance)
     record_event(actor=actor, code=code, target=instance, estate=estate, before=before)
@@ -111,15 +143,28 @@ def company_bootstrap(
     admin.set_password(admin_password)
     _save_validated(admin, exclude=["password"])
     Membership.objects.create(user=admin, company=company, role=Role.COMPANY_ADMIN)
-    record_event(actor=None, code=OrgEvent.COMPANY_CREATED, target=company, company=company,
-                 after=snapshot(company))
+    record_event(
+        actor=None,
+        code=OrgEvent.COMPANY_CREATED,
+        target=company,
+        company=company,
+        after=snapshot(company),
+    )
     return company, admin
 
 
 # ----------------------------------------------------------------------------- estates
 
-ESTATE_FIELDS = {"name", "code", "kind", "city", "address", "total_area", "service_phone",
-                 "is_active"}
+ESTATE_FIELDS = {
+    "name",
+    "code",
+    "kind",
+    "city",
+    "address",
+    "total_area",
+    "service_phone",
+    "is_active",
+}
 
 
 @transaction.atomic
@@ -130,7 +175,15 @@ def estate_create(*, actor, company: Company, **fields) -> Estate:
     }:
         raise PermissionDenied(_("You are not allowed to do this."))
     estate = Estate(company=company, **_only(fields, ESTATE_FIELDS))
-    return _create(actor, estate, OrgEvent.ESTATE_CREATED, None)
+    _save_validated(estate)
+    record_event(
+        actor=actor,
+        code=OrgEvent.ESTATE_CREATED,
+        target=estate,
+        estate=estate,
+        after=snapshot(estate),
+    )
+    return estate
 
 
 def _company_grants(actor, company):
@@ -170,8 +223,14 @@ def building_update(*, actor, building: Building, **changes) -> Building:
 
 @transaction.atomic
 def building_delete(*, actor, building: Building) -> None:
-    in_use = building.units.exists() or building.common_areas.exists()
-    _delete(actor, building, OrgEvent.BUILDING_DELETED, in_use)
+    def in_use_reason():
+        if building.units.exists():
+            return _("This building still has units. Delete or move them first.")
+        if building.common_areas.exists():
+            return _("Common areas still belong to this building. Change or delete them first.")
+        return None
+
+    _delete(actor, building, OrgEvent.BUILDING_DELETED, in_use_reason)
 
 
 # ----------------------------------------------------------------------------- units
@@ -193,7 +252,12 @@ def unit_update(*, actor, unit: Unit, **changes) -> Unit:
 
 @transaction.atomic
 def unit_delete(*, actor, unit: Unit) -> None:
-    _delete(actor, unit, OrgEvent.UNIT_DELETED, unit.residencies.exists())
+    def in_use_reason():
+        if unit.residencies.exists():
+            return _("Residents are on record for this unit, so it cannot be deleted.")
+        return None
+
+    _delete(actor, unit, OrgEvent.UNIT_DELETED, in_use_reason)
 
 
 # ----------------------------------------------------------------------------- common areas
@@ -216,14 +280,18 @@ def common_area_create(*, actor, estate: Estate, **fields) -> CommonArea:
 
 @transaction.atomic
 def common_area_update(*, actor, area: CommonArea, **changes) -> CommonArea:
-    if "building" in changes:
-        _building_in_estate(changes["building"], area.estate)
-    return _update(actor, area, changes, OrgEvent.COMMON_AREA_UPDATED, COMMON_AREA_FIELDS)
+    def check():
+        if "building" in changes:
+            _building_in_estate(changes["building"], area.estate)
+
+    return _update(
+        actor, area, changes, OrgEvent.COMMON_AREA_UPDATED, COMMON_AREA_FIELDS, check=check
+    )
 
 
 @transaction.atomic
 def common_area_delete(*, actor, area: CommonArea) -> None:
-    _delete(actor, area, OrgEvent.COMMON_AREA_DELETED, still_used=False)
+    _delete(actor, area, OrgEvent.COMMON_AREA_DELETED, in_use_reason=lambda: None)
 
 
 # ----------------------------------------------------------------------------- residents
@@ -246,12 +314,26 @@ def resident_create(
 ) -> Resident:
     """Register a resident of this estate, usually together with the unit they live in."""
     ensure_can_in_estate(actor, Resident, ADD, estate)
+
+    def check_unit():
+        if unit is None and not _sees_every_resident_of(actor, estate.company):
+            # Estate staff see residents through their units: without one, the new record
+            # would vanish from the sight of the person who just typed it in.
+            raise ValidationError({"unit": _("Choose the unit this resident lives in.")})
+        if unit is not None and unit.estate_id != estate.pk:
+            raise ValidationError({"unit": _("This unit belongs to another estate.")})
+
     resident = Resident(
         company=estate.company,
         name=(name or "").strip(),
         mobile=normalize_mobile(mobile),
         tier=tier,
         note=note,
+    )
+    _validate_all(
+        check_unit,
+        lambda: resident.full_clean(validate_constraints=False),
+        lambda: _ensure_mobile_free(resident),
     )
     _create(actor, resident, OrgEvent.RESIDENT_CREATED, estate)
     if unit is not None:
@@ -261,13 +343,36 @@ def resident_create(
     return resident
 
 
+def _sees_every_resident_of(actor, company: Company) -> bool:
+    if actor.is_superuser:
+        return True
+    readers = Resident.access.staff[VIEW]
+    return any(g.role in readers for g in _company_grants(actor, company))
+
+
+def _ensure_mobile_free(resident: Resident, mobile: str | None = None) -> None:
+    """One resident per mobile and company; said on the mobile field, where it is fixed."""
+    taken = Resident.objects.filter(
+        company_id=resident.company_id, mobile=mobile or resident.mobile
+    )
+    if taken.exclude(pk=resident.pk).exists():
+        raise ValidationError({"mobile": _("A resident with this mobile is already registered.")})
+
+
 @transaction.atomic
 def resident_update(*, actor, resident: Resident, **changes) -> Resident:
     if "mobile" in changes:
         changes["mobile"] = normalize_mobile(changes["mobile"])
     if "name" in changes:
         changes["name"] = (changes["name"] or "").strip()
-    return _update(actor, resident, changes, OrgEvent.RESIDENT_UPDATED, RESIDENT_FIELDS)
+
+    def check():
+        if "mobile" in changes:
+            _ensure_mobile_free(resident, changes["mobile"])
+
+    return _update(
+        actor, resident, changes, OrgEvent.RESIDENT_UPDATED, RESIDENT_FIELDS, check=check
+    )
 
 
 @transaction.atomic
@@ -281,7 +386,10 @@ def resident_open_portal(*, actor, resident: Resident, password: str) -> User:
     if User.objects.filter(mobile=resident.mobile).exists():
         raise ValidationError({"mobile": _("Another account already uses this mobile.")})
     user = User(username=f"r{resident.mobile}", name=resident.name, mobile=resident.mobile)
-    validate_password(password, user)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     _save_validated(user, exclude=["password"])
     resident.user = user
@@ -319,23 +427,30 @@ def residency_start(
     if Residency.objects.filter(resident=resident, unit=unit, moved_out_on__isnull=True).exists():
         raise ValidationError({"unit": _("This resident already lives in this unit.")})
     _create(actor, residency, OrgEvent.RESIDENCY_STARTED, unit.estate)
-    if unit.status == Unit.Status.VACANT:
-        new_status = (
-            Unit.Status.RENTED if relation == Residency.Relation.TENANT else Unit.Status.OCCUPIED
-        )
+    new_status = unit_status_after_move_in(unit.status, relation)
+    if new_status != unit.status:
         Unit.objects.filter(pk=unit.pk).update(status=new_status)
         unit.status = new_status
     return residency
 
 
+def unit_status_after_move_in(status: str, relation: str) -> str:
+    """A vacant unit becomes rented when a tenant moves in and occupied otherwise; a unit
+    already lived in or under renovation keeps its status. The spreadsheet import applies
+    the same rule to thousands of move-ins at once."""
+    if status != Unit.Status.VACANT:
+        return status
+    return Unit.Status.RENTED if relation == Residency.Relation.TENANT else Unit.Status.OCCUPIED
+
+
 @transaction.atomic
 def residency_end(*, actor, residency: Residency, moved_out_on: date | None = None) -> Residency:
+    ensure_allowed(actor, CHANGE, residency)
     moved_out_on = moved_out_on or timezone.localdate()
     if residency.moved_out_on is not None:
         raise ValidationError(_("This resident has already moved out."))
     if residency.moved_in_on and moved_out_on < residency.moved_in_on:
         raise ValidationError({"moved_out_on": _("Move-out cannot be before move-in.")})
-    ensure_allowed(actor, CHANGE, residency)
     before = snapshot(residency, ["moved_out_on"])
     residency.moved_out_on = moved_out_on
     residency.save(update_fields=["moved_out_on", "updated_at"])
@@ -369,6 +484,15 @@ def _ensure_may_grant(actor, estate: Estate | None, company: Company, role: str)
     ensure_can_in_estate(actor, Membership, ADD, estate)
 
 
+def may_grant(actor, *, estate: Estate | None, company: Company, role: str) -> bool:
+    """Whether the actor may grant (or revoke) this role here: pages offer only what works."""
+    try:
+        _ensure_may_grant(actor, estate, company, role)
+    except (PermissionDenied, Http404):
+        return False
+    return True
+
+
 @transaction.atomic
 def staff_add(
     *,
@@ -391,11 +515,14 @@ def staff_add(
         mobile=normalize_mobile(mobile) or None,
         email=(email or "").strip(),
     )
-    user.full_clean(exclude=["password"])
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+
+    def check_password():
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+
+    _validate_all(lambda: user.full_clean(exclude=["password"]), check_password)
     user.set_password(password)
     _save_validated(user, exclude=["password"])
     record_event(
@@ -405,16 +532,24 @@ def staff_add(
         estate=estate,
         after=snapshot(user, ["username", "name", "mobile", "email"]),
     )
-    return membership_grant(actor=actor, user=user, estate=estate, role=role)
+    return _grant(actor, user, estate, estate.company, role)
 
 
 @transaction.atomic
-def membership_grant(*, actor, user: User, estate: Estate | None, role: str,
-                     company: Company | None = None) -> Membership:
-    company = company or estate.company
+def membership_grant(
+    *, actor, user: User, estate: Estate | None, role: str, company: Company | None = None
+) -> Membership:
+    """Give an existing person, whom the actor can see, another role."""
+    ensure_allowed(actor, VIEW, user)
+    return _grant(actor, user, estate, company or estate.company, role)
+
+
+def _grant(actor, user: User, estate: Estate | None, company: Company, role: str) -> Membership:
     _ensure_may_grant(actor, estate, company, role)
     if hasattr(user, "resident") and user.resident is not None:
         raise ValidationError(_("A resident's portal account cannot hold a staff role."))
+    if Membership.objects.filter(user=user, company=company, estate=estate, role=role).exists():
+        raise ValidationError({"role": _("This person already has this role here.")})
     membership = Membership(user=user, company=company, estate=estate, role=role)
     _create(actor, membership, OrgEvent.MEMBERSHIP_GRANTED, estate)
     forget_grants(user)
@@ -423,6 +558,7 @@ def membership_grant(*, actor, user: User, estate: Estate | None, role: str,
 
 @transaction.atomic
 def membership_revoke(*, actor, membership: Membership) -> None:
+    ensure_allowed(actor, VIEW, membership)
     _ensure_may_grant(actor, membership.estate, membership.company, membership.role)
     if membership.user_id == actor.pk and membership.role == Role.COMPANY_ADMIN:
         raise ValidationError(_("You cannot remove your own company admin role."))
@@ -458,9 +594,11 @@ def team_create(*, actor, estate: Estate, **fields) -> Team:
 
 @transaction.atomic
 def team_update(*, actor, team: Team, **changes) -> Team:
-    if "lead" in changes:
-        _ensure_staff_of(changes["lead"], team.estate, "lead")
-    return _update(actor, team, changes, OrgEvent.TEAM_UPDATED, TEAM_FIELDS)
+    def check():
+        if "lead" in changes:
+            _ensure_staff_of(changes["lead"], team.estate, "lead")
+
+    return _update(actor, team, changes, OrgEvent.TEAM_UPDATED, TEAM_FIELDS, check=check)
 
 
 @transaction.atomic

@@ -1,15 +1,11 @@
-# Placeholder routes: the import/export work replaces `pending` with the real views.
-from django.http import Http404
 from django.urls import path
 
-
-def pending(request, **kwargs):
-    raise Http404
-
+from jiayuan.org import import_views
 
 urlpatterns = [
-    path("import/", pending, name="import_start"),
-    path("import/template/<str:kind>.xlsx", pending, name="import_template"),
-    path("import/<int:pk>/", pending, name="import_detail"),
-    path("export/<str:kind>.xlsx", pending, name="export"),
+    path("import/", import_views.import_start, name="import_start"),
+    path("import/template/<str:kind>.xlsx", import_views.import_template, name="import_template"),
+    path("import/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("import/<int:pk>/errors.xlsx", import_views.import_errors, name="import_errors"),
+    path("export/<str:kind>.xlsx", import_views.export, name="export"),
 ]

@@ -1,0 +1,116 @@
+"""Template helpers of the page shell: the navigation menu by role and the audit diff.
+
+The menu is the one place that says which role sees which link. Staff links are shown to
+the roles the linked model's access rule lets view it, so the menu and the pages cannot
+drift apart."""
+
+import json
+from dataclasses import dataclass
+
+from django import template
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+
+from jiayuan.core.access import VIEW, has_role_anywhere
+from jiayuan.core.admin_site import admin_site
+from jiayuan.core.models import AuditEvent
+from jiayuan.core.roles import MANAGERS
+from jiayuan.core.selectors import Audience, audience_of
+from jiayuan.org.models import Building, CommonArea, Estate, Membership, Resident, Team, Unit
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    view_name: str
+    label: Promise
+    # Staff roles that see the link; None shows it to everyone in the audience.
+    roles: frozenset[str] | None = None
+
+
+STAFF_MENU = (
+    MenuItem("core:home", _("Home")),
+    MenuItem("org:estate_list", _("Estates"), Estate.access.staff[VIEW]),
+    MenuItem("org:building_list", _("Buildings"), Building.access.staff[VIEW]),
+    MenuItem("org:unit_list", _("Units"), Unit.access.staff[VIEW]),
+    MenuItem("org:common_area_list", _("Common areas"), CommonArea.access.staff[VIEW]),
+    MenuItem("org:resident_list", _("Residents"), Resident.access.staff[VIEW]),
+    MenuItem("org:staff_list", _("Staff"), Membership.access.staff[VIEW]),
+    MenuItem("org:team_list", _("Teams"), Team.access.staff[VIEW]),
+    MenuItem("org:import_start", _("Import"), MANAGERS),
+    MenuItem("core:audit", _("Audit"), AuditEvent.access.staff[VIEW]),
+)
+RESIDENT_MENU = (
+    MenuItem("core:home", _("Home")),
+    MenuItem("org:my_units", _("My units")),
+    MenuItem("comms:list", _("Notifications")),
+)
+NO_ROLE_MENU = (MenuItem("core:home", _("Home")),)
+
+
+def menu_for(user) -> tuple[MenuItem, ...]:
+    audience = audience_of(user)
+    if audience is Audience.STAFF:
+        return tuple(
+            item for item in STAFF_MENU if item.roles is None or has_role_anywhere(user, item.roles)
+        )
+    if audience is Audience.RESIDENT:
+        return RESIDENT_MENU
+    return NO_ROLE_MENU
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context) -> list[dict]:
+    """[{url, label, current}] for the signed-in user, in menu order."""
+    request = context["request"]
+    match = getattr(request, "resolver_match", None)
+    current_view = match.view_name if match else ""
+    return [
+        {
+            "url": reverse(item.view_name),
+            "label": item.label,
+            "current": item.view_name == current_view,
+        }
+        for item in menu_for(request.user)
+    ]
+
+
+@register.filter
+def internal_link(link: str) -> str:
+    """The link if it stays on this site; links are stored text, so never trust a scheme."""
+    return link if link and url_has_allowed_host_and_scheme(link, allowed_hosts=None) else ""
+
+
+@register.simple_tag(takes_context=True)
+def can_use_admin(context) -> bool:
+    return admin_site.has_permission(context["request"])
+
+
+_VALUE_WIDTH = 80
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "∅"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return Truncator(text).chars(_VALUE_WIDTH)
+
+
+@register.filter
+def audit_changes(event: AuditEvent) -> list[dict]:
+    """The fields an event touched, each with its value before and after, ready to show."""
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    fields = list(after) + [name for name in before if name not in after]
+    return [
+        {
+            "field": name,
+            "before": _shown(before[name]) if name in before else None,
+            "after": _shown(after[name]) if name in after else None,
+        }
+        for name in fields
+    ]

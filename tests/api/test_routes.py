@@ -1,0 +1,281 @@
+"""The route inventory: every operation the API registers is listed here with a request a
+persona of estate A may make, and each one is tried anonymously, by a stranger, by the
+other company's manager, by the right persona (with a session and with a token) and with a
+session but no CSRF token. A new route that is not added here fails the first test."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from jiayuan.accounts.services import token_create
+from jiayuan.api import api
+from jiayuan.comms.services import notify
+from jiayuan.core.api_testing import API_ROOT, ApiClient
+from jiayuan.core.models import AuditEvent
+from jiayuan.core.testing import PASSWORD, Personas
+from jiayuan.org.models import Building
+
+LIST, OBJECT, SELF = "list", "object", "self"
+
+
+@dataclass(frozen=True)
+class Route:
+    """kind: LIST answers a page of rows; OBJECT addresses rows of estate A or of another
+    person, so strangers get 404; SELF acts on the caller's own account."""
+
+    kind: str
+    persona: str
+    request: Callable[[Personas], tuple[str, dict | None]]
+    success: int = 200
+    prepare: Callable[[Personas], dict] = field(default=lambda p: {})
+
+
+def _token_of_manager(p):
+    token, _secret = token_create(actor=p.manager_a, name="laptop")
+    return {"token": token}
+
+
+def _notification_for_owner(p):
+    notify(recipients=[p.owner_a101], kind="test", title="停水通知", email=False)
+    return {}
+
+
+def _empty_building(p):
+    return {"building": Building.objects.create(estate=p.estate_a, name="9号楼")}
+
+
+NEW_UNIT = {"number": "201", "floor": 2, "gross_area": "90.5"}
+NEW_RESIDENT = {"name": "王芳", "mobile": "13900139000", "relation": "tenant"}
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/me"): Route(SELF, "owner_a101", lambda p, x: ("/me", None)),
+    ("GET", "/me/units"): Route(LIST, "owner_a101", lambda p, x: ("/me/units", None)),
+    ("GET", "/me/resident"): Route(OBJECT, "owner_a101", lambda p, x: ("/me/resident", None)),
+    ("GET", "/accounts/tokens"): Route(
+        LIST, "manager_a", lambda p, x: ("/accounts/tokens", None), prepare=_token_of_manager
+    ),
+    ("POST", "/accounts/tokens"): Route(
+        SELF, "manager_a", lambda p, x: ("/accounts/tokens", {"name": "ci"}), success=201
+    ),
+    ("POST", "/accounts/tokens/{token_id}/revoke"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (f"/accounts/tokens/{x['token'].pk}/revoke", None),
+        prepare=_token_of_manager,
+    ),
+    ("POST", "/accounts/password"): Route(
+        SELF,
+        "manager_a",
+        lambda p, x: (
+            "/accounts/password",
+            {"old_password": PASSWORD, "new_password": "Another-secret-2026"},
+        ),
+        success=204,
+    ),
+    ("GET", "/org/estates"): Route(LIST, "manager_a", lambda p, x: ("/org/estates", None)),
+    ("GET", "/org/estates/{estate_id}"): Route(
+        OBJECT, "manager_a", lambda p, x: (f"/org/estates/{p.estate_a.pk}", None)
+    ),
+    ("GET", "/org/buildings"): Route(LIST, "manager_a", lambda p, x: ("/org/buildings", None)),
+    ("GET", "/org/buildings/{building_id}"): Route(
+        OBJECT, "technician_a", lambda p, x: (f"/org/buildings/{p.building_a1.pk}", None)
+    ),
+    ("POST", "/org/estates/{estate_id}/buildings"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (f"/org/estates/{p.estate_a.pk}/buildings", {"name": "8号楼"}),
+        success=201,
+    ),
+    ("PATCH", "/org/buildings/{building_id}"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (f"/org/buildings/{p.building_a1.pk}", {"note": "东门进"}),
+    ),
+    ("DELETE", "/org/buildings/{building_id}"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (f"/org/buildings/{x['building'].pk}", None),
+        success=204,
+        prepare=_empty_building,
+    ),
+    ("GET", "/org/units"): Route(LIST, "clerk_a", lambda p, x: ("/org/units", None)),
+    ("GET", "/org/units/{unit_id}"): Route(
+        OBJECT, "owner_a101", lambda p, x: (f"/org/units/{p.unit_a101.pk}", None)
+    ),
+    ("POST", "/org/buildings/{building_id}/units"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (f"/org/buildings/{p.building_a1.pk}/units", NEW_UNIT),
+        success=201,
+    ),
+    ("PATCH", "/org/units/{unit_id}"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (f"/org/units/{p.unit_a101.pk}", {"status": "renovating"}),
+    ),
+    ("GET", "/org/common-areas"): Route(
+        LIST, "security_a", lambda p, x: ("/org/common-areas", None)
+    ),
+    ("GET", "/org/common-areas/{area_id}"): Route(
+        OBJECT, "security_a", lambda p, x: (f"/org/common-areas/{p.lobby_a.pk}", None)
+    ),
+    ("GET", "/org/residents"): Route(LIST, "clerk_a", lambda p, x: ("/org/residents", None)),
+    ("GET", "/org/residents/{resident_id}"): Route(
+        OBJECT, "clerk_a", lambda p, x: (f"/org/residents/{p.resident_a101.pk}", None)
+    ),
+    ("POST", "/org/estates/{estate_id}/residents"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (
+            f"/org/estates/{p.estate_a.pk}/residents",
+            {**NEW_RESIDENT, "unit": p.unit_a102.pk},
+        ),
+        success=201,
+    ),
+    ("PATCH", "/org/residents/{resident_id}"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (f"/org/residents/{p.resident_a101.pk}", {"tier": "vip"}),
+    ),
+    ("POST", "/org/residents/{resident_id}/residencies"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (
+            f"/org/residents/{p.resident_a101.pk}/residencies",
+            {"unit": p.unit_a102.pk, "relation": "family"},
+        ),
+        success=201,
+    ),
+    ("POST", "/org/residencies/{residency_id}/end"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (
+            f"/org/residencies/{p.resident_a101.residencies.get().pk}/end",
+            {},
+        ),
+    ),
+    ("GET", "/org/staff"): Route(LIST, "manager_a", lambda p, x: ("/org/staff", None)),
+    ("GET", "/org/teams"): Route(LIST, "dispatcher_a", lambda p, x: ("/org/teams", None)),
+    ("GET", "/org/teams/{team_id}"): Route(
+        OBJECT, "dispatcher_a", lambda p, x: (f"/org/teams/{p.team_a.pk}", None)
+    ),
+    ("GET", "/notifications"): Route(
+        LIST, "owner_a101", lambda p, x: ("/notifications", None), prepare=_notification_for_owner
+    ),
+    ("GET", "/notifications/unread-count"): Route(
+        SELF, "owner_a101", lambda p, x: ("/notifications/unread-count", None)
+    ),
+    ("POST", "/notifications/read"): Route(
+        SELF,
+        "owner_a101",
+        lambda p, x: ("/notifications/read", {}),
+        prepare=_notification_for_owner,
+    ),
+}
+ROUTE_IDS = [f"{method} {path}" for method, path in ROUTES]
+
+
+def registered_operations() -> set[tuple[str, str]]:
+    paths = api.get_openapi_schema()["paths"]
+    return {
+        (method.upper(), path.removeprefix(API_ROOT))
+        for path, operations in paths.items()
+        for method in operations
+    }
+
+
+def call(client: ApiClient, method: str, route: Route, personas: Personas, prepared: dict):
+    path, body = route.request(personas, prepared)
+    return client.request(method, path, body)
+
+
+@pytest.fixture(params=list(ROUTES), ids=ROUTE_IDS)
+def route(request, personas):
+    method, _path = request.param
+    spec = ROUTES[request.param]
+    return method, spec, spec.prepare(personas)
+
+
+def test_every_registered_route_is_in_the_inventory():
+    assert registered_operations() == set(ROUTES)
+
+
+@pytest.mark.django_db
+def test_anonymous_is_refused(route, personas):
+    method, spec, prepared = route
+    events = AuditEvent.objects.count()
+    response = call(ApiClient(), method, spec, personas, prepared)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Sign in or send a valid API token."
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["stranger", "outsider"])
+def test_people_outside_estate_a_see_nothing_of_it(route, personas, who):
+    method, spec, prepared = route
+    rightful = call(ApiClient(getattr(personas, spec.persona)), "GET", spec, personas, prepared)
+    events = AuditEvent.objects.count()
+    response = call(ApiClient(getattr(personas, who)), method, spec, personas, prepared)
+    if spec.kind == OBJECT:
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found.", "errors": []}
+        assert AuditEvent.objects.count() == events
+    elif spec.kind == LIST:
+        assert response.status_code == 200
+        theirs = {item["id"] for item in response.json()["items"]}
+        assert theirs.isdisjoint(item["id"] for item in rightful.json()["items"])
+        if who == "stranger":
+            assert response.json() == {"items": [], "count": 0}
+    else:
+        assert response.status_code == spec.success
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("auth", ["session", "token"])
+def test_the_right_persona_succeeds(route, personas, auth):
+    method, spec, prepared = route
+    user = getattr(personas, spec.persona)
+    if auth == "token":
+        _token, secret = token_create(actor=user, name="route test")
+        client = ApiClient(token=secret)
+    else:
+        client = ApiClient(user)
+    response = call(client, method, spec, personas, prepared)
+    assert response.status_code == spec.success, response.content
+    if spec.kind == LIST:
+        assert response.json()["count"] >= 1
+
+
+WRITES = [key for key in ROUTES if key[0] != "GET"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", WRITES, ids=[f"{method} {path}" for method, path in WRITES])
+def test_a_session_write_without_csrf_token_is_refused(key, personas):
+    method, spec = key[0], ROUTES[key]
+    prepared = spec.prepare(personas)
+    client = ApiClient(getattr(personas, spec.persona), enforce_csrf_checks=True)
+    events = AuditEvent.objects.count()
+    response = call(client, method, spec, personas, prepared)
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("CSRF check failed")
+    assert AuditEvent.objects.count() == events
+
+
+def test_openapi_schema_renders(client):
+    response = client.get(f"{API_ROOT}/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "Jiayuan API"
+    assert {"TokenAuth", "SessionAuth"} <= set(schema["components"]["securitySchemes"])
+
+
+@pytest.mark.django_db
+def test_docs_page_renders(client):
+    response = client.get(f"{API_ROOT}/docs")
+    assert response.status_code == 200
+    assert b"openapi.json" in response.content
+    # Swagger UI comes from our own static files: public CDNs are often out of reach.
+    assert b"/static/ninja/swagger-ui-bundle.js" in response.content
