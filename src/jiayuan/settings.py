@@ -67,6 +67,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "jiayuan.core.views.csrf_failure"
 
 # Behind TLS in production: one switch turns on every HTTPS protection.
 HTTPS = env_bool("HTTPS", False)
@@ -101,6 +102,7 @@ INSTALLED_APPS = [
     "jiayuan.accounts",
     "jiayuan.org",
     "jiayuan.comms",
+    "jiayuan.servicedesk",
 ]
 
 MIDDLEWARE = [
@@ -254,3 +256,7 @@ LOGGING = {
 # The product's own knobs.
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50000)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+
+# Photos attached to service requests: how many per request and stage, and how large.
+REQUEST_PHOTOS_MAX = 9
+REQUEST_PHOTO_MAX_BYTES = env_int("REQUEST_PHOTO_MAX_BYTES", 10 * 1024 * 1024)

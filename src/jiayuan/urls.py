@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("jiayuan.accounts.urls")),
     path("org/", include("jiayuan.org.urls")),
     path("notifications/", include("jiayuan.comms.urls")),
+    path("service/", include("jiayuan.servicedesk.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_site.urls),
     path("api/v1/", api.urls),

@@ -264,6 +264,118 @@ def test_a_session_write_without_csrf_token_is_refused(key, personas):
     assert AuditEvent.objects.count() == events
 
 
+HOSTILE = "<script>alert(1)</script>"
+
+
+class _Placeholder:
+    """Stands in for personas and prepared rows while reading a route's sample body."""
+
+    pk = 1
+
+    def __getattr__(self, name):
+        return self
+
+    def __getitem__(self, name):
+        return self
+
+    def get(self):
+        return self
+
+
+SAMPLE_BODIES = {key: ROUTES[key].request(_Placeholder(), _Placeholder())[1] for key in WRITES}
+WITH_BODY = [key for key, body in SAMPLE_BODIES.items() if body is not None]
+
+
+def write_cases(transform):
+    """(route, field) for each value of each write route's sample body that `transform` picks."""
+    return [
+        (key, name)
+        for key in WITH_BODY
+        for name, value in SAMPLE_BODIES[key].items()
+        if transform(value)
+    ]
+
+
+STRING_FIELDS = write_cases(lambda value: isinstance(value, str))
+ALL_FIELDS = write_cases(lambda value: True)
+NUMBER_FIELDS = write_cases(lambda value: isinstance(value, int))
+
+
+def _case_id(case):
+    (method, path), name = case
+    return f"{method} {path} {name}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", WITH_BODY, ids=[f"{method} {path}" for method, path in WITH_BODY])
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2", '{"a": 1} trailing'])
+def test_malformed_json_is_422_on_every_write(key, personas, raw):
+    method, spec = key[0], ROUTES[key]
+    path, _body = spec.request(personas, spec.prepare(personas))
+    events = AuditEvent.objects.count()
+    client = ApiClient(getattr(personas, spec.persona))
+    response = client.request(method, path, raw=raw)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "__all__"
+    assert AuditEvent.objects.count() == events
+
+
+def _send_with(personas, key, name, value):
+    method, spec = key[0], ROUTES[key]
+    prepared = spec.prepare(personas)
+    path, body = spec.request(personas, prepared)
+    client = ApiClient(getattr(personas, spec.persona))
+    return spec, client.request(method, path, {**body, name: value})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", STRING_FIELDS, ids=[_case_id(c) for c in STRING_FIELDS])
+def test_a_10000_character_value_is_422_on_its_field(case, personas):
+    key, name = case
+    events = AuditEvent.objects.count()
+    _spec, response = _send_with(personas, key, name, "长" * 10_000)
+    assert response.status_code == 422, response.content
+    assert name in {error["field"] for error in response.json()["errors"]}
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", ALL_FIELDS, ids=[_case_id(c) for c in ALL_FIELDS])
+@pytest.mark.parametrize("wrong", [[1], {"a": 1}, True], ids=["list", "object", "bool"])
+def test_a_value_of_the_wrong_type_is_422_on_its_field(case, personas, wrong):
+    key, name = case
+    events = AuditEvent.objects.count()
+    _spec, response = _send_with(personas, key, name, wrong)
+    assert response.status_code == 422, response.content
+    assert any(error["field"].split(".")[0] == name for error in response.json()["errors"])
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", NUMBER_FIELDS, ids=[_case_id(c) for c in NUMBER_FIELDS])
+def test_a_number_sent_as_text_is_422_on_its_field(case, personas):
+    key, name = case
+    _spec, response = _send_with(personas, key, name, "7")
+    assert response.status_code == 422, response.content
+    assert {error["field"] for error in response.json()["errors"]} == {name}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", STRING_FIELDS, ids=[_case_id(c) for c in STRING_FIELDS])
+def test_hostile_text_is_either_kept_as_text_or_refused_on_its_field(case, personas):
+    key, name = case
+    events = AuditEvent.objects.count()
+    spec, response = _send_with(personas, key, name, HOSTILE)
+    if response.status_code == 422:
+        assert name in {error["field"] for error in response.json()["errors"]}
+        assert AuditEvent.objects.count() == events
+    else:
+        assert response.status_code == spec.success
+        if response.content:
+            assert response["Content-Type"].startswith("application/json")
+            assert response.json().get(name, HOSTILE) == HOSTILE
+
+
 def test_openapi_schema_renders(client):
     response = client.get(f"{API_ROOT}/openapi.json")
     assert response.status_code == 200

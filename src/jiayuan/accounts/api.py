@@ -1,6 +1,7 @@
 """The caller's own account over the API: personal tokens and the password."""
 
 from datetime import datetime
+from typing import Annotated
 
 from django.contrib.auth import SESSION_KEY, update_session_auth_hash
 from ninja import Field, Router, Schema
@@ -14,6 +15,7 @@ from jiayuan.core.api_schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
     InputSchema,
+    Number,
     ObjectId,
     PageNumberPagination,
     Text,
@@ -43,12 +45,16 @@ class NewTokenOut(TokenOut):
 
 class TokenIn(InputSchema):
     name: Text
-    expires_in_days: int | None = Field(None, description="1 to 3650; empty never expires.")
+    expires_in_days: Number | None = Field(None, description="1 to 3650; empty never expires.")
+
+
+# Hashing is deliberately slow and grows with the input: nobody types more than this.
+PasswordText = Annotated[Text, Field(max_length=256)]
 
 
 class PasswordChangeIn(InputSchema):
-    old_password: Text
-    new_password: Text
+    old_password: PasswordText
+    new_password: PasswordText
 
 
 @router.get("/tokens", response={200: list[TokenOut], **READ_ERRORS})

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,6 +19,9 @@ class SignInForm(AuthenticationForm):
         username = self.fields["username"]
         username.label = _("Username or mobile")
         username.widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
+        # The parent sets max_length after the field is built, so no validator enforces it;
+        # an over-long name must be refused here, before the lockout records try to store it.
+        username.validators.append(MaxLengthValidator(username.max_length))
         self.fields["password"].label = _("Password")
 
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiayuan.core.access import VIEW, Access, RestrictedQuerySet
-from jiayuan.core.roles import MANAGERS
 from jiayuan.core.phones import mask_mobile, validate_mainland_mobile
+from jiayuan.core.roles import MANAGERS
 
 
 class RestrictedUserManager(UserManager.from_queryset(RestrictedQuerySet)):
@@ -61,7 +61,7 @@ class User(AbstractUser):
         return mask_mobile(self.mobile or "")
 
 
-TOKEN_PREFIX = "jy"
+TOKEN_PREFIX = "jy"  # noqa: S105 - a public marker on tokens, not a secret
 
 
 def _digest(secret: str) -> str:

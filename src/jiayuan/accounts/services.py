@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -30,6 +31,37 @@ def password_change(*, actor: User, old_password: str, new_password: str) -> Non
     actor.set_password(new_password)
     actor.save(update_fields=["password"])
     record_event(actor=actor, code=AccountEvent.PASSWORD_CHANGED, target=actor)
+
+
+@transaction.atomic
+def user_record_sign_in(*, actor: User) -> None:
+    """Called by the sign-in page once the session is open. Failed attempts are django-axes'
+    record, so they are not audited here as well."""
+    record_event(actor=actor, code=AccountEvent.SIGNED_IN, target=actor)
+
+
+@transaction.atomic
+def user_record_sign_out(*, actor: User) -> None:
+    record_event(actor=actor, code=AccountEvent.SIGNED_OUT, target=actor)
+
+
+@transaction.atomic
+def user_set_language(*, actor: User, language: str) -> User:
+    """The language the person's pages use from their next sign-in on, on any device."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationError({"language": _("Choose one of the offered languages.")})
+    before = actor.preferred_language
+    if before != language:
+        actor.preferred_language = language
+        actor.save(update_fields=["preferred_language"])
+        record_event(
+            actor=actor,
+            code=AccountEvent.LANGUAGE_CHANGED,
+            target=actor,
+            before={"preferred_language": before},
+            after={"preferred_language": language},
+        )
+    return actor
 
 
 def _manages(actor: User, user: User) -> bool:
@@ -104,8 +136,12 @@ def token_create(*, actor: User, name: str, expires_in_days: int | None = None):
         digest=digest,
         expires_at=(timezone.now() + timedelta(days=expires_in_days)) if expires_in_days else None,
     )
-    record_event(actor=actor, code=AccountEvent.TOKEN_CREATED, target=token,
-                 after={"name": name, "key_id": key_id})
+    record_event(
+        actor=actor,
+        code=AccountEvent.TOKEN_CREATED,
+        target=token,
+        after={"name": name, "key_id": key_id},
+    )
     return token, full
 
 

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from jiayuan.accounts import views
@@ -6,7 +5,8 @@ from jiayuan.accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.SignOutView.as_view(), name="logout"),
+    path("language/", views.set_language, name="set_language"),
     path("password/", views.password_change, name="password_change"),
     path("users/<int:pk>/password/", views.password_reset, name="password_reset"),
     path("tokens/", views.tokens, name="tokens"),

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from jiayuan.accounts import selectors, services
 from jiayuan.accounts.forms import (
@@ -20,7 +21,10 @@ from jiayuan.accounts.forms import (
 )
 from jiayuan.core.access import CHANGE, get_visible
 from jiayuan.core.forms import add_service_errors
-from jiayuan.core.views import safe_next
+from jiayuan.core.views import safe_next, safe_referer
+
+# The secret of a just-created API token waits here for the one page view that shows it.
+SHOW_ONCE_SESSION_KEY = "accounts.new_token_secret"
 
 
 class SignInView(auth_views.LoginView):
@@ -32,7 +36,9 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        language = form.get_user().preferred_language
+        user = form.get_user()
+        services.user_record_sign_in(actor=user)
+        language = user.preferred_language
         if language:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
@@ -45,6 +51,31 @@ class SignInView(auth_views.LoginView):
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
         return response
+
+
+class SignOutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        user = request.user
+        response = super().post(request, *args, **kwargs)
+        if user.is_authenticated:
+            services.user_record_sign_out(actor=user)
+        return response
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch (cookie, safe `next`), and for a signed-in person also their
+    saved preference, which the sign-in page applies on any device."""
+    if request.user.is_authenticated:
+        try:
+            services.user_set_language(
+                actor=request.user, language=request.POST.get("language", "")
+            )
+        except ValidationError as exc:
+            # Django's view would still store any language it has a catalogue for.
+            messages.error(request, " ".join(exc.messages))
+            return redirect(safe_next(request, safe_referer(request) or reverse("core:home")))
+    return django_set_language(request)
 
 
 def locked_out(request, original_response=None, credentials=None):
@@ -99,20 +130,25 @@ def password_reset(request, pk):
 @never_cache
 @login_required
 def tokens(request):
-    """The person's API tokens. A new token's secret is in this one response only."""
+    """The person's API tokens. A created token's secret is shown on the page the creation
+    redirects to and then forgotten, so reloading neither repeats the creation nor the
+    secret."""
     form = TokenCreateForm(request.POST if request.method == "POST" else None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
-            new_secret = services.token_create(
+            _token, secret = services.token_create(
                 actor=request.user,
                 name=form.cleaned_data["name"],
                 expires_in_days=form.cleaned_data["expires_in_days"],
-            )[1]
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            form = TokenCreateForm()
+            request.session[SHOW_ONCE_SESSION_KEY] = secret
+            return redirect("accounts:tokens")
+    elif request.method == "GET":
+        new_secret = request.session.pop(SHOW_ONCE_SESSION_KEY, None)
     return render(
         request,
         "accounts/tokens.html",

@@ -10,8 +10,8 @@ from jiayuan.core.api_schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
     InputSchema,
-    ObjectId,
     PageNumberPagination,
+    Reference,
 )
 
 router = Router(tags=["notifications"])
@@ -37,7 +37,7 @@ class NotificationFilter(Schema):
 
 
 class MarkReadIn(InputSchema):
-    ids: list[ObjectId] | None = Field(
+    ids: list[Reference] | None = Field(
         None,
         max_length=MAX_IDS_PER_REQUEST,
         description="The notifications to mark read; leave out to mark every one read.",

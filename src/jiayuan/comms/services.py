@@ -40,9 +40,7 @@ def notify(
     if email:
         for notification in created:
             if notification.recipient.email:
-                transaction.on_commit(
-                    lambda pk=notification.pk: email_notification.enqueue(pk)
-                )
+                transaction.on_commit(lambda pk=notification.pk: email_notification.enqueue(pk))
     return created
 
 

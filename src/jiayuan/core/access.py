@@ -38,6 +38,8 @@ class Access:
     resident: builds the filter of rows a resident user may see (their units, their records);
     owner_path: lookup to the user who personally owns the row (their notifications, tokens);
     staff: action -> roles allowed, within the estates (or company) of the membership;
+    narrowed: role -> a filter (built from the user) that further narrows what that role
+        reaches inside its estates, e.g. a technician sees only the work given to them;
     multi_valued: a path crosses a to-many relation, so rows must be de-duplicated.
     """
 
@@ -48,6 +50,7 @@ class Access:
     resident_actions: frozenset[str] = frozenset({VIEW})
     owner_path: str | None = None
     owner_actions: frozenset[str] = frozenset({VIEW, CHANGE})
+    narrowed: dict[str, ResidentFilter] = field(default_factory=dict)
     multi_valued: bool = False
 
 
@@ -87,20 +90,29 @@ def visibility_filter(model: type[models.Model], user, action: str) -> Q | None:
         return None
     condition = Q(pk__in=[])
     roles = access.staff.get(action, frozenset())
-    if roles:
-        grants = [g for g in grants_of(user) if g.role in roles]
-        estate_ids = sorted({g.estate_id for g in grants if g.estate_id is not None})
-        company_ids = sorted({g.company_id for g in grants if g.estate_id is None})
-        if estate_ids and access.estate_path:
-            condition |= Q(**{f"{access.estate_path}__in": estate_ids})
-        if company_ids and access.company_path:
-            condition |= Q(**{f"{access.company_path}__in": company_ids})
+    grants = [g for g in grants_of(user) if g.role in roles]
+    condition |= _within_grants(access, [g for g in grants if g.role not in access.narrowed])
+    for role, narrow in access.narrowed.items():
+        role_grants = [g for g in grants if g.role == role]
+        if role_grants:
+            condition |= _within_grants(access, role_grants) & narrow(user)
     if access.resident is not None and action in access.resident_actions:
         condition |= access.resident(user)
     if access.owner_path and action in access.owner_actions:
         # The primary key, not the object: request.user is a lazy proxy that a plain
         # "pk" path (the User model's own rule) cannot turn into a number.
         condition |= Q(**{access.owner_path: user.pk})
+    return condition
+
+
+def _within_grants(access: Access, grants: list[Grant]) -> Q:
+    condition = Q(pk__in=[])
+    estate_ids = sorted({g.estate_id for g in grants if g.estate_id is not None})
+    company_ids = sorted({g.company_id for g in grants if g.estate_id is None})
+    if estate_ids and access.estate_path:
+        condition |= Q(**{f"{access.estate_path}__in": estate_ids})
+    if company_ids and access.company_path:
+        condition |= Q(**{f"{access.company_path}__in": company_ids})
     return condition
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiayuan.core.access import VIEW
 from jiayuan.core.admin_site import RestrictedAdmin, admin_site
-from jiayuan.core.models import AuditCode, AuditEvent
+from jiayuan.core.models import AuditCode, AuditEvent, SchedulerLease
 
 
 class ScopedAdmin(RestrictedAdmin):
@@ -115,3 +115,20 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description=_("event"), ordering="code")
     def code_label(self, event):
         return event.code_label
+
+
+@admin.register(SchedulerLease, site=admin_site)
+class SchedulerLeaseAdmin(ReadOnlyAdmin):
+    """Which scheduler process fires each periodic job: for the operators (superusers) who
+    diagnose a job that did not run. Company admins run estates, not the platform, and the
+    scheduler writes these rows itself, so nobody edits them here."""
+
+    list_display = ("job", "holder", "lease_expires", "last_tick")
+    search_fields = ("job", "holder")
+    fields = list_display
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser

@@ -19,8 +19,7 @@ class JiayuanAdminSite(admin.AdminSite):
     def has_permission(self, request):
         user = request.user
         return bool(
-            user.is_active
-            and (user.is_superuser or has_role_anywhere(user, {Role.COMPANY_ADMIN}))
+            user.is_active and (user.is_superuser or has_role_anywhere(user, {Role.COMPANY_ADMIN}))
         )
 
     def login(self, request, extra_context=None):

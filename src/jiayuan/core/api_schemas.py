@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
-from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -34,6 +34,9 @@ def _iso_date_text(value):
 
 
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# In a JSON body a number is written as a number: true or "7" there is a client's mistake.
+Number = Annotated[int, Strict()]
+Reference = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Day = Annotated[date, BeforeValidator(_iso_date_text)]
 Text = Annotated[str, AfterValidator(_without_nul)]
 SearchText = Annotated[str, Field(max_length=100), AfterValidator(_without_nul)]

@@ -17,8 +17,16 @@ class ApiClient:
         if token is not None:
             self.headers["Authorization"] = f"Bearer {token}"
 
-    def request(self, method: str, path: str, body=None, *, raw: bytes | str | None = None,
-                content_type: str = "application/json", params=None):
+    def request(
+        self,
+        method: str,
+        path: str,
+        body=None,
+        *,
+        raw: bytes | str | None = None,
+        content_type: str = "application/json",
+        params=None,
+    ):
         send = getattr(self.client, method.lower())
         url = path if path.startswith(API_ROOT) else f"{API_ROOT}{path}"
         if method.upper() == "GET":

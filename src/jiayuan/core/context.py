@@ -11,7 +11,11 @@ class RequestContext:
     ip: str | None = None
 
 
-_current: ContextVar[RequestContext] = ContextVar("jiayuan_request", default=RequestContext())
+# RequestContext is frozen, so one shared default is safe.
+_current: ContextVar[RequestContext] = ContextVar(
+    "jiayuan_request",
+    default=RequestContext(),  # noqa: B039
+)
 
 
 def current_request() -> RequestContext:

@@ -20,5 +20,7 @@ MANAGERS = frozenset({Role.COMPANY_ADMIN, Role.ESTATE_MANAGER})
 # Staff who talk to residents about money or requests need the full phone number;
 # field staff see it masked.
 PHONE_READERS = MANAGERS | {Role.SERVICE_DESK, Role.DISPATCHER, Role.FINANCE}
+# Staff who work in the field and see only the work given to them or their team.
+FIELD_STAFF = frozenset({Role.TECHNICIAN, Role.SECURITY, Role.CLEANER})
 # Staff who look after the register of residents.
 RESIDENT_KEEPERS = MANAGERS | {Role.SERVICE_DESK}

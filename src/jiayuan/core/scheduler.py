@@ -106,12 +106,12 @@ class Scheduler:
     def job_names(self) -> list[str]:
         return [job.name for job in self.jobs]
 
-    def run_once(self, now: datetime | None = None) -> list[str]:
+    def run_once(self) -> list[str]:
         """One loop: make sure every job has its row, claim or renew the lease, fire the due
         ticks. Returns the names of the jobs enqueued."""
-        now = now or timezone.now()
         if not self.jobs:
             return []
+        now = timezone.now()
         self._ensure_rows(now)
         claimed = self._claim(now)
         if not claimed:

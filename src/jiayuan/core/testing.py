@@ -14,14 +14,14 @@ from jiayuan.org.models import (
     Company,
     Estate,
     Membership,
-    Resident,
     Residency,
+    Resident,
     Team,
     TeamMember,
     Unit,
 )
 
-PASSWORD = "Jiayuan-test-2026"
+PASSWORD = "Jiayuan-test-2026"  # noqa: S105 - the personas' password in tests only
 
 
 @dataclass
@@ -141,9 +141,7 @@ def build_personas() -> Personas:
         unit_c101=unit_c101,
         lobby_a=lobby_a,
         team_a=team_a,
-        company_admin=make_staff(
-            "admin", "赵总", None, Role.COMPANY_ADMIN, company=company
-        ),
+        company_admin=make_staff("admin", "赵总", None, Role.COMPANY_ADMIN, company=company),
         manager_a=make_staff("manager_a", "刘经理", estate_a, Role.ESTATE_MANAGER),
         clerk_a=make_staff("clerk_a", "陈客服", estate_a, Role.SERVICE_DESK),
         dispatcher_a=make_staff("dispatcher_a", "周调度", estate_a, Role.DISPATCHER),

@@ -5,6 +5,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiayuan.core.access import VIEW, has_role_anywhere
@@ -14,6 +15,7 @@ from jiayuan.core.models import AuditEvent
 from jiayuan.core.selectors import audit_events, home_page
 
 AUDIT_PAGE_SIZE = 50
+API_PREFIX = "/api/"
 
 
 def safe_next(request, default: str) -> str:
@@ -24,6 +26,16 @@ def safe_next(request, default: str) -> str:
     ):
         return candidate
     return default
+
+
+def safe_referer(request) -> str:
+    """The page the request came from if it is on this site, else ""."""
+    referer = request.headers.get("referer", "")
+    if url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return ""
 
 
 @login_required
@@ -63,9 +75,29 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+def _error_page(request, status: int):
+    # API clients get the API's JSON error shape even for paths no route matches.
+    if request.path.startswith(API_PREFIX):
+        detail = _("Not found.") if status == 404 else _("You are not allowed to do this.")
+        return JsonResponse({"detail": str(detail), "errors": []}, status=status)
+    return render(request, "core/error.html", {"status": status}, status=status)
+
+
 def not_found(request, exception=None):
-    return render(request, "core/error.html", {"status": 404}, status=404)
+    return _error_page(request, 404)
 
 
 def forbidden(request, exception=None):
-    return render(request, "core/error.html", {"status": 403}, status=403)
+    return _error_page(request, 403)
+
+
+def csrf_failure(request, reason=""):
+    """A form posted with a missing or stale CSRF token, most often a page left open past a
+    sign-out or a session expiry: say so and offer the page again, rather than Django's
+    technical page. The reason stays out of the page; it is for the log."""
+    return render(
+        request,
+        "core/error.html",
+        {"status": 403, "form_expired": True, "retry_url": safe_referer(request)},
+        status=403,
+    )

@@ -18,8 +18,10 @@ from jiayuan.core.api_schemas import (
     WRITE_ERRORS,
     Day,
     InputSchema,
+    Number,
     ObjectId,
     PageNumberPagination,
+    Reference,
     SearchText,
     Text,
 )
@@ -275,22 +277,22 @@ class ResidentFilter(Schema):
 
 class BuildingIn(InputSchema):
     name: Text
-    floors_above: int = 1
-    floors_below: int = 0
+    floors_above: Number = 1
+    floors_below: Number = 0
     note: Text = ""
 
 
 class BuildingPatch(InputSchema):
     name: Text | None = None
-    floors_above: int | None = None
-    floors_below: int | None = None
+    floors_above: Number | None = None
+    floors_below: Number | None = None
     note: Text | None = None
 
 
 class UnitIn(InputSchema):
     entrance: Text = ""
     number: Text
-    floor: int
+    floor: Number
     gross_area: Decimal
     inner_area: Decimal | None = None
     status: Unit.Status = Unit.Status.VACANT
@@ -299,7 +301,7 @@ class UnitIn(InputSchema):
 class UnitPatch(InputSchema):
     entrance: Text | None = None
     number: Text | None = None
-    floor: int | None = None
+    floor: Number | None = None
     gross_area: Decimal | None = None
     inner_area: Decimal | None = None
     status: Unit.Status | None = None
@@ -310,7 +312,7 @@ class ResidentIn(InputSchema):
     mobile: Text = Field(description="Mainland mobile; spaces, dashes and +86 are removed.")
     tier: Resident.Tier = Resident.Tier.REGULAR
     note: Text = ""
-    unit: ObjectId | None = Field(
+    unit: Reference | None = Field(
         None, description="The unit in this estate they live in (needed unless company admin)."
     )
     relation: Residency.Relation = Residency.Relation.OWNER
@@ -325,7 +327,7 @@ class ResidentPatch(InputSchema):
 
 
 class MoveIn(InputSchema):
-    unit: ObjectId
+    unit: Reference
     relation: Residency.Relation
     moved_in_on: Day | None = Field(None, description="Today when left out.")
 

@@ -12,7 +12,7 @@ import would, and recorded as one import event per estate.
 import itertools
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -265,12 +265,6 @@ class DemoLogin:
     mobile: str
 
 
-@dataclass
-class DemoResult:
-    company: Company
-    counts: dict[str, int] = field(default_factory=dict)
-
-
 def demo_exists() -> bool:
     return Company.objects.filter(code=DEMO_COMPANY_CODE).exists()
 
@@ -321,9 +315,8 @@ class _Builder:
         self.rng = random.Random(seed)
         self.progress = progress
         self.today = timezone.localdate()
-        self.counts: dict[str, int] = {}
 
-    def build(self) -> DemoResult:
+    def build(self) -> Company:
         self._refuse_clashes()
         taken = set(User.objects.exclude(mobile=None).values_list("mobile", flat=True))
         self.people = PeopleFactory(self.rng, taken | {member.mobile for member in STAFF})
@@ -339,7 +332,7 @@ class _Builder:
         owners = self._home_residents(home_units)
         self._tower_residents(tower_units)
         self._portal_accounts(owners)
-        return DemoResult(company=self.company, counts=self.counts)
+        return self.company
 
     def _refuse_clashes(self) -> None:
         usernames = [member.username for member in STAFF]
@@ -414,7 +407,6 @@ class _Builder:
                     role=member.role,
                 )
             staff[member.username] = membership.user
-        self.counts["staff"] = len(staff)
         self.progress(f"Staff: {len(staff)} accounts, one or more for every role")
         return staff
 
@@ -469,7 +461,6 @@ class _Builder:
                 building=tower_building,
             )
             created += 1
-        self.counts["common_areas"] = created
         self.progress(f"Buildings and {created} common areas")
 
     def _teams(self) -> None:
@@ -484,7 +475,6 @@ class _Builder:
             )
             for user in members:
                 services.team_member_add(actor=self.admin, team=team, user=user)
-        self.counts["teams"] = len(TEAMS)
         self.progress(f"Teams: {', '.join(plan.name for plan in TEAMS)}")
 
     # ------------------------------------------------------------------ units
@@ -533,8 +523,7 @@ class _Builder:
         units = Unit.objects.bulk_create(units)
         total = sum((unit.gross_area for unit in units), Decimal(0))
         services.estate_update(actor=self.admin, estate=estate, total_area=total)
-        self.counts["home_units"] = len(units)
-        self.progress(f"阳光花园: {len(buildings)} buildings, {len(units)} units")
+        self.progress(f"阳光花园: {len(buildings)} buildings, {len(units):,} units")
         return units
 
     def _tower_units(self, building: Building) -> list[Unit]:
@@ -568,7 +557,6 @@ class _Builder:
         units = Unit.objects.bulk_create(units)
         total = sum((unit.gross_area for unit in units), Decimal(0))
         services.estate_update(actor=self.admin, estate=estate, total_area=total)
-        self.counts["tower_units"] = len(units)
         self.progress(f"金融中心A座: {len(units)} shops and offices")
         return units
 
@@ -597,7 +585,7 @@ class _Builder:
             if owners and self.rng.random() < 0.02:
                 owner = self.rng.choice(owners)[0]
             else:
-                owner = self._resident(tier_vip_chance=0.15)
+                owner = self._resident(tier_vip_chance=0.2)
             moved_in = self._moved_in(12)
             links.append((owner, unit, Residency.Relation.OWNER, moved_in))
             owners.append((owner, unit))
@@ -641,6 +629,7 @@ class _Builder:
 
     def _save_links(self, links, estate_name: str) -> None:
         residents = list({id(link[0]): link[0] for link in links}.values())
+        unit_count = len({link[1].pk for link in links})
         Resident.objects.bulk_create(residents)
         residencies = Residency.objects.bulk_create(
             [
@@ -655,13 +644,14 @@ class _Builder:
             estate=estate,
             after={
                 "source": "demo",
-                "units": len({link[1].pk for link in links}),
+                "units": unit_count,
                 "residents": len(residents),
                 "residencies": len(residencies),
             },
         )
-        self.counts["residents"] = self.counts.get("residents", 0) + len(residents)
-        self.progress(f"{estate_name}: {len(residents)} residents, {len(residencies)} links")
+        self.progress(
+            f"{estate_name}: {len(residents):,} residents living in or owning {unit_count:,} units"
+        )
 
     # ------------------------------------------------------------------ portal
 
@@ -692,7 +682,6 @@ class _Builder:
             services.resident_open_portal(
                 actor=self.admin, resident=resident, password=DEMO_PASSWORD
             )
-        self.counts["portal_accounts"] = len(chosen)
         self.progress(f"Owner portal: {len(chosen)} accounts")
 
 
@@ -701,7 +690,7 @@ def build_demo(
     plan: DemoPlan = FULL_PLAN,
     seed: int = DEMO_SEED,
     progress: Callable[[str], None] = lambda line: None,
-) -> DemoResult:
+) -> Company:
     """Build the demo company, all or nothing. Refuses if it already exists."""
     if demo_exists():
         raise DemoError("The demo company already exists.")

@@ -434,6 +434,9 @@ def _read_table(layout: Layout, sheet: str, rows: Iterable[tuple[int, Cells]], r
             if tried >= HEADER_SEARCH_ROWS:
                 break
             continue
+        # Notes in columns of the user's own beside the data do not make a row.
+        if all(index >= len(cells) or cells[index] is None for index in table.positions.values()):
+            continue
         if len(table.rows) >= room:
             raise TooManyRows(
                 [

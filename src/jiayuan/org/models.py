@@ -248,11 +248,14 @@ class Unit(TimeStampedModel):
         return " ".join(parts)
 
     def clean(self):
-        if self.inner_area is not None and self.gross_area is not None:
-            if self.inner_area > self.gross_area:
-                raise ValidationError(
-                    {"inner_area": _("The inner area cannot be larger than the gross area.")}
-                )
+        if (
+            self.inner_area is not None
+            and self.gross_area is not None
+            and self.inner_area > self.gross_area
+        ):
+            raise ValidationError(
+                {"inner_area": _("The inner area cannot be larger than the gross area.")}
+            )
         if self.building_id and self.floor is not None:
             building = self.building
             if self.floor > building.floors_above or self.floor < -building.floors_below:

@@ -462,7 +462,21 @@ def residency_end(*, actor, residency: Residency, moved_out_on: date | None = No
         before=before,
         after=snapshot(residency, ["moved_out_on"]),
     )
+    unit = residency.unit
+    still_lived_in = Residency.objects.filter(unit=unit, moved_out_on__isnull=True).exists()
+    new_status = unit_status_after_move_out(unit.status, still_lived_in=still_lived_in)
+    if new_status != unit.status:
+        Unit.objects.filter(pk=unit.pk).update(status=new_status)
+        unit.status = new_status
     return residency
+
+
+def unit_status_after_move_out(status: str, *, still_lived_in: bool) -> str:
+    """When the last person moves out an occupied or rented unit becomes vacant; a unit
+    under renovation stays so until staff say otherwise."""
+    if still_lived_in or status not in (Unit.Status.OCCUPIED, Unit.Status.RENTED):
+        return status
+    return Unit.Status.VACANT
 
 
 # ----------------------------------------------------------------------------- staff

@@ -15,6 +15,7 @@ urlpatterns = [
     path("units/new/", views.unit_create, name="unit_create"),
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
     path("units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),
+    path("units/<int:pk>/delete/", views.unit_delete, name="unit_delete"),
     path("common-areas/", views.common_area_list, name="common_area_list"),
     path("common-areas/new/", views.common_area_create, name="common_area_create"),
     path("common-areas/<int:pk>/edit/", views.common_area_edit, name="common_area_edit"),

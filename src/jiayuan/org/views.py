@@ -336,6 +336,19 @@ def unit_edit(request, pk):
     )
 
 
+@staff_page
+def unit_delete(request, pk):
+    unit = get_visible(Unit.objects.select_related("building"), request.user, pk=pk)
+    ensure_allowed(request.user, DELETE, unit)
+    return _confirm_page(
+        request,
+        action=lambda: services.unit_delete(actor=request.user, unit=unit),
+        done=reverse("org:building_detail", args=[unit.building_id]),
+        title=_("Delete %(name)s") % {"name": unit.label},
+        question=_("Delete the unit %(name)s? This cannot be undone.") % {"name": unit.label},
+    )
+
+
 # ----------------------------------------------------------------------------- common areas
 
 

@@ -1,6 +1,7 @@
 """Sign-in, sign-out, lock-out, password change and reset, and API token pages."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
@@ -8,7 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from jiayuan.accounts.events import AccountEvent
-from jiayuan.accounts.models import ApiToken
+from jiayuan.accounts.models import ApiToken, User
 from jiayuan.accounts.services import token_authenticate, token_create
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.testing import PASSWORD
@@ -39,6 +40,20 @@ class TestSignIn:
         assert response.status_code == 302
         assert response.url == reverse("core:home")
         assert int(client.session[SESSION_KEY]) == personas.manager_a.pk
+
+    def test_sign_in_is_audited_with_the_person_and_address(self, personas, client):
+        client.post(
+            LOGIN, {"username": "manager_a", "password": PASSWORD}, REMOTE_ADDR="203.0.113.7"
+        )
+        event = AuditEvent.objects.get(code=AccountEvent.SIGNED_IN)
+        assert event.actor == personas.manager_a
+        assert event.target_id == str(personas.manager_a.pk)
+        assert event.ip == "203.0.113.7"
+
+    def test_failed_sign_in_is_left_to_axes_and_not_audited(self, personas, client):
+        client.post(LOGIN, {"username": "manager_a", "password": "wrong"})
+        assert AccessAttempt.objects.filter(username="manager_a").exists()
+        assert not AuditEvent.objects.exists()
 
     def test_mobile_signs_in(self, personas, client):
         response = client.post(LOGIN, {"username": "138 0013 8001", "password": PASSWORD})
@@ -123,16 +138,23 @@ class TestLockOut:
 
 
 class TestSignOut:
-    def test_post_signs_out(self, personas):
+    def test_post_signs_out_and_is_audited(self, personas):
         client = personas.client_for(personas.manager_a)
         response = client.post(reverse("accounts:logout"))
         assert response.status_code == 302
         assert SESSION_KEY not in client.session
+        event = AuditEvent.objects.get(code=AccountEvent.SIGNED_OUT)
+        assert event.actor == personas.manager_a
+
+    def test_anonymous_sign_out_records_nothing(self, client):
+        assert client.post(reverse("accounts:logout")).status_code == 302
+        assert not AuditEvent.objects.exists()
 
     def test_get_does_not_sign_out(self, personas):
         client = personas.client_for(personas.manager_a)
         assert client.get(reverse("accounts:logout")).status_code == 405
         assert SESSION_KEY in client.session
+        assert not AuditEvent.objects.filter(code=AccountEvent.SIGNED_OUT).exists()
 
 
 class TestPasswordChange:
@@ -308,17 +330,32 @@ class TestTokens:
         assert "我的脚本" in html
         assert "别人的脚本" not in html
 
-    def test_create_shows_the_secret_once(self, personas):
+    def test_create_redirects_and_the_next_page_shows_the_secret_once(self, personas):
         client = personas.client_for(personas.technician_a)
         response = client.post(self.url, {"name": "报表", "expires_in_days": "30"})
-        assert response.status_code == 200
-        secret = response.context["new_secret"]
-        assert secret in response.content.decode()
-        assert "no-store" in response["Cache-Control"]
+        assert response.status_code == 302
+        assert response.url == self.url
+        assert ApiToken.objects.filter(user=personas.technician_a).count() == 1
+
+        shown = client.get(self.url)
+        secret = shown.context["new_secret"]
+        assert secret in shown.content.decode()
+        assert "no-store" in shown["Cache-Control"]
         assert token_authenticate(secret) == personas.technician_a
-        token = ApiToken.objects.get(user=personas.technician_a)
-        assert token.expires_at is not None
-        assert secret not in client.get(self.url).content.decode()
+        assert ApiToken.objects.get(user=personas.technician_a).expires_at is not None
+
+        again = client.get(self.url)
+        assert again.context["new_secret"] is None
+        assert secret not in again.content.decode()
+        assert ApiToken.objects.filter(user=personas.technician_a).count() == 1
+
+    def test_the_secret_is_not_in_the_redirect_or_another_session(self, personas):
+        client = personas.client_for(personas.technician_a)
+        response = client.post(self.url, {"name": "报表"})
+        assert not response.content
+        elsewhere = personas.client_for(personas.technician_a).get(self.url)
+        assert elsewhere.context["new_secret"] is None
+        assert token_authenticate(client.get(self.url).context["new_secret"])
 
     @pytest.mark.parametrize(
         ("form", "field"),
@@ -360,6 +397,100 @@ class TestTokens:
         client.force_login(personas.clerk_a)
         assert client.post(self.url, {"name": "x"}).status_code == 403
         assert not ApiToken.objects.filter(user=personas.clerk_a).exists()
+
+
+class TestLanguage:
+    url = reverse("accounts:set_language")
+
+    def test_signed_in_switch_saves_the_preference_sets_the_cookie_and_is_audited(self, personas):
+        client = personas.client_for(personas.clerk_a)
+        response = client.post(self.url, {"language": "en", "next": "/notifications/"})
+        assert response.status_code == 302
+        assert response.url == "/notifications/"
+        assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+        personas.clerk_a.refresh_from_db()
+        assert personas.clerk_a.preferred_language == "en"
+        event = AuditEvent.objects.get(code=AccountEvent.LANGUAGE_CHANGED)
+        assert event.actor == personas.clerk_a
+        assert (event.before, event.after) == (
+            {"preferred_language": ""},
+            {"preferred_language": "en"},
+        )
+        assert '<html lang="en">' in client.get("/").content.decode()
+
+    def test_choosing_the_same_language_again_records_nothing_new(self, personas):
+        client = personas.client_for(personas.clerk_a)
+        client.post(self.url, {"language": "en"})
+        client.post(self.url, {"language": "en"})
+        assert AuditEvent.objects.filter(code=AccountEvent.LANGUAGE_CHANGED).count() == 1
+
+    @pytest.mark.parametrize("language", ["", "fr", "EN", "zh-hans<script>", "x" * 500])
+    def test_a_language_not_offered_changes_nothing(self, personas, language):
+        client = personas.client_for(personas.clerk_a)
+        response = english(client.post, self.url, {"language": language, "next": "/"})
+        assert response.status_code == 302
+        assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+        personas.clerk_a.refresh_from_db()
+        assert personas.clerk_a.preferred_language == ""
+        assert not AuditEvent.objects.exists()
+        html = english(client.get, "/").content.decode()
+        assert "Choose one of the offered languages." in html
+
+    def test_anonymous_switch_only_sets_the_cookie(self, personas, client):
+        response = client.post(self.url, {"language": "en", "next": LOGIN})
+        assert response.status_code == 302
+        assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+        assert not AuditEvent.objects.exists()
+        assert not User.objects.exclude(preferred_language="").exists()
+        assert "Username or mobile" in client.get(LOGIN).content.decode()
+
+    def test_next_off_site_is_ignored(self, personas):
+        client = personas.client_for(personas.clerk_a)
+        response = client.post(self.url, {"language": "en", "next": "https://evil.example/"})
+        assert not response.url.startswith("https://evil.example")
+
+    def test_get_is_refused(self, personas):
+        client = personas.client_for(personas.clerk_a)
+        assert client.get(self.url, {"language": "en"}).status_code == 405
+        personas.clerk_a.refresh_from_db()
+        assert personas.clerk_a.preferred_language == ""
+
+    def test_csrf_is_enforced(self, personas):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(personas.clerk_a)
+        assert client.post(self.url, {"language": "en"}).status_code == 403
+        personas.clerk_a.refresh_from_db()
+        assert personas.clerk_a.preferred_language == ""
+
+    def test_the_choice_follows_the_person_to_a_new_device(self, personas):
+        laptop = Client()
+        laptop.post(LOGIN, {"username": "clerk_a", "password": PASSWORD})
+        laptop.post(self.url, {"language": "en"})
+        laptop.post(reverse("accounts:logout"))
+
+        phone = Client()
+        assert '<html lang="zh-hans">' in phone.get(LOGIN).content.decode()
+        response = phone.post(LOGIN, {"username": "clerk_a", "password": PASSWORD})
+        assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+        assert '<html lang="en">' in phone.get("/").content.decode()
+
+        phone.post(self.url, {"language": "zh-hans"})
+        tablet = Client()
+        tablet.post(LOGIN, {"username": "clerk_a", "password": PASSWORD})
+        assert '<html lang="zh-hans">' in tablet.get("/").content.decode()
+        codes = list(
+            AuditEvent.objects.filter(actor=personas.clerk_a)
+            .order_by("pk")
+            .values_list("code", flat=True)
+        )
+        assert codes == [
+            AccountEvent.SIGNED_IN,
+            AccountEvent.LANGUAGE_CHANGED,
+            AccountEvent.SIGNED_OUT,
+            AccountEvent.SIGNED_IN,
+            AccountEvent.LANGUAGE_CHANGED,
+            AccountEvent.SIGNED_IN,
+        ]
 
 
 class TestTokenRevoke:

@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from jiayuan.core.access import VIEW, has_role_anywhere
 from jiayuan.core.admin_site import admin_site
 from jiayuan.core.models import AuditEvent
-from jiayuan.core.roles import MANAGERS
+from jiayuan.core.roles import FIELD_STAFF, MANAGERS, Role
 from jiayuan.core.selectors import Audience, audience_of
 from jiayuan.org.models import Building, CommonArea, Estate, Membership, Resident, Team, Unit
+from jiayuan.servicedesk.models import DESK_ROLES
 
 register = template.Library()
 
@@ -34,6 +35,9 @@ class MenuItem:
 
 STAFF_MENU = (
     MenuItem("core:home", _("Home")),
+    MenuItem("servicedesk:tech_list", _("My work"), FIELD_STAFF),
+    MenuItem("servicedesk:queue", _("Requests"), DESK_ROLES | {Role.FINANCE}),
+    MenuItem("servicedesk:visit_list", _("Return visits"), DESK_ROLES),
     MenuItem("org:estate_list", _("Estates"), Estate.access.staff[VIEW]),
     MenuItem("org:building_list", _("Buildings"), Building.access.staff[VIEW]),
     MenuItem("org:unit_list", _("Units"), Unit.access.staff[VIEW]),
@@ -46,6 +50,8 @@ STAFF_MENU = (
 )
 RESIDENT_MENU = (
     MenuItem("core:home", _("Home")),
+    MenuItem("servicedesk:owner_list", _("My requests")),
+    MenuItem("servicedesk:owner_create", _("Report an issue")),
     MenuItem("org:my_units", _("My units")),
     MenuItem("comms:list", _("Notifications")),
 )

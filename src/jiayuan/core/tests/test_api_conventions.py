@@ -153,6 +153,12 @@ class TestErrorBodies:
         assert manager.get(f"/org/units/{MAX_ID}").status_code == 404
         assert manager.get("/org/units", building=MAX_ID).status_code == 404
 
+    @pytest.mark.parametrize("path", ["/api/v1/no-such-route", "/api/v1/org/units/1/x", "/api/x"])
+    def test_an_unknown_api_path_answers_json_not_a_page(self, client, path):
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found.", "errors": []}
+
     @pytest.mark.parametrize(
         "params",
         [

@@ -69,10 +69,18 @@ class TestRecordEvent:
 @pytest.mark.django_db
 class TestAuditVisibility:
     def test_managers_see_their_estates_events_only(self, personas):
-        record_event(actor=personas.manager_a, code=OrgEvent.ESTATE_UPDATED,
-                     target=personas.estate_a, estate=personas.estate_a)
-        record_event(actor=personas.outsider, code=OrgEvent.ESTATE_UPDATED,
-                     target=personas.estate_c, estate=personas.estate_c)
+        record_event(
+            actor=personas.manager_a,
+            code=OrgEvent.ESTATE_UPDATED,
+            target=personas.estate_a,
+            estate=personas.estate_a,
+        )
+        record_event(
+            actor=personas.outsider,
+            code=OrgEvent.ESTATE_UPDATED,
+            target=personas.estate_c,
+            estate=personas.estate_c,
+        )
         assert AuditEvent.objects.restrict(personas.manager_a).count() == 1
         assert AuditEvent.objects.restrict(personas.company_admin).count() == 1
         assert AuditEvent.objects.restrict(personas.outsider).count() == 1

@@ -42,9 +42,11 @@ class TestMenu:
         assert "org:staff_list" in views
         assert not views & {"org:import_start", "core:audit"}
 
-    def test_resident_menu_is_home_units_and_notifications(self, personas):
+    def test_resident_menu_is_home_requests_units_and_notifications(self, personas):
         assert [item.view_name for item in menu_for(personas.owner_a101)] == [
             "core:home",
+            "servicedesk:owner_list",
+            "servicedesk:owner_create",
             "org:my_units",
             "comms:list",
         ]
@@ -71,7 +73,7 @@ class TestLayout:
         assert 'class="skip-link" href="#main"' in html
         assert 'id="main"' in html
         assert f'href="{reverse("comms:list")}"' in html
-        assert f'action="{reverse("set_language")}"' in html
+        assert f'action="{reverse("accounts:set_language")}"' in html
         assert f'action="{reverse("accounts:logout")}"' in html
         assert 'name="viewport"' in html
 
@@ -163,7 +165,7 @@ class TestLanguage:
 
     def test_switch_sets_the_cookie_and_the_next_page_is_english(self, personas):
         client = personas.client_for(personas.manager_a)
-        response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+        response = client.post(reverse("accounts:set_language"), {"language": "en", "next": "/"})
         assert response.status_code == 302
         assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
         html = client.get("/").content.decode()
@@ -171,7 +173,7 @@ class TestLanguage:
         assert "Skip to content" in html
 
     def test_anonymous_can_switch_on_the_sign_in_page(self, client):
-        client.post(reverse("set_language"), {"language": "en"})
+        client.post(reverse("accounts:set_language"), {"language": "en"})
         html = client.get(reverse("accounts:login")).content.decode()
         assert '<html lang="en">' in html
         assert "Username or mobile" in html
@@ -206,3 +208,29 @@ class TestErrorPages:
         response = personas.client_for(personas.manager_a).get("/refuse/")
         assert response.status_code == 403
         assert 'class="error-code"' in response.content.decode()
+
+    def test_a_stale_form_gets_the_friendly_expired_page(self, personas):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(personas.manager_a)
+        with translation.override("en"):
+            response = client.post(
+                reverse("accounts:logout"),
+                headers={"accept-language": "en", "referer": "http://testserver/notifications/"},
+            )
+        assert response.status_code == 403
+        html = response.content.decode()
+        assert "Your form expired; reload the page and try again." in html
+        assert 'href="http://testserver/notifications/"' in html
+        assert "CSRF verification failed" not in html
+        assert "_auth_user_id" in client.session
+
+    def test_the_expired_page_never_links_to_another_site(self, client):
+        response = Client(enforce_csrf_checks=True).post(
+            reverse("accounts:login"),
+            {"username": "x", "password": "y"},
+            headers={"referer": "https://evil.example/login/"},
+        )
+        assert response.status_code == 403
+        html = response.content.decode()
+        assert 'class="error-code"' in html
+        assert "evil.example" not in html

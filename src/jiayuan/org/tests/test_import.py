@@ -196,6 +196,17 @@ class TestGoodFiles:
         assert event.after["units"] == 2
         assert event.after["file"] == "units.xlsx"
 
+    def test_rows_with_only_columns_of_the_users_own_are_skipped(self, personas):
+        rows = [
+            [*BUILDING_HEADERS, "负责人"],
+            ["3号楼", 9, 0, "", "王"],
+            [None, None, None, None, "以下为二期"],
+            ["4号楼", 9, 0, "", ""],
+        ]
+        job = run_import(personas, xlsx_bytes({"楼栋": rows}), "b.xlsx", "buildings")
+        assert job.status == ImportJob.Status.COMMITTED, job.errors
+        assert job.total_rows == 2
+
     def test_a_dry_run_checks_and_writes_nothing(self, personas):
         before = row_counts()
         job = run_import(

@@ -332,11 +332,11 @@ class TestBuildings:
 
     def test_the_same_name_twice_in_one_estate_is_a_clear_error(self, personas):
         services.building_create(actor=personas.manager_a, estate=personas.estate_a, name="2号楼")
-        with pytest.raises(ValidationError) as caught:
-            services.building_create(
-                actor=personas.manager_a, estate=personas.estate_a, name="2号楼"
-            )
         with translation.override("en"):
+            with pytest.raises(ValidationError) as caught:
+                services.building_create(
+                    actor=personas.manager_a, estate=personas.estate_a, name="2号楼"
+                )
             assert "already exists" in " ".join(caught.value.messages)
         assert Building.objects.filter(estate=personas.estate_a, name="2号楼").count() == 1
 
@@ -347,11 +347,11 @@ class TestBuildings:
         database constraint decides, and the loser sees a validation error, not a 500."""
         services.building_create(actor=personas.manager_a, estate=personas.estate_a, name="2号楼")
         monkeypatch.setattr(Building, "full_clean", lambda self, **kwargs: None)
-        with pytest.raises(ValidationError) as caught:
-            services.building_create(
-                actor=personas.manager_a, estate=personas.estate_a, name="2号楼"
-            )
         with translation.override("en"):
+            with pytest.raises(ValidationError) as caught:
+                services.building_create(
+                    actor=personas.manager_a, estate=personas.estate_a, name="2号楼"
+                )
             assert "already exists" in " ".join(caught.value.messages)
         assert Building.objects.filter(estate=personas.estate_a, name="2号楼").count() == 1
         assert AuditEvent.objects.filter(code=OrgEvent.BUILDING_CREATED.value).count() == 1
@@ -632,6 +632,29 @@ class TestResidencies:
         assert event.after == {"moved_out_on": "2026-05-01"}
         with pytest.raises(ValidationError):
             services.residency_end(actor=personas.clerk_a, residency=residency)
+
+    def test_the_last_move_out_leaves_the_unit_vacant(self, personas):
+        unit = personas.unit_a101
+        Unit.objects.filter(pk=unit.pk).update(status=Unit.Status.OCCUPIED)
+        family = services.residency_start(
+            actor=personas.clerk_a,
+            resident=personas.resident_a102,
+            unit=unit,
+            relation=Residency.Relation.FAMILY,
+        )
+        services.residency_end(actor=personas.clerk_a, residency=family)
+        assert Unit.objects.get(pk=unit.pk).status == Unit.Status.OCCUPIED
+        owner = personas.resident_a101.residencies.get(unit=unit)
+        services.residency_end(actor=personas.clerk_a, residency=owner)
+        assert Unit.objects.get(pk=unit.pk).status == Unit.Status.VACANT
+
+    def test_moving_out_of_a_unit_under_renovation_keeps_it_so(self, personas):
+        unit = personas.unit_a101
+        Unit.objects.filter(pk=unit.pk).update(status=Unit.Status.RENOVATING)
+        services.residency_end(
+            actor=personas.clerk_a, residency=personas.resident_a101.residencies.get()
+        )
+        assert Unit.objects.get(pk=unit.pk).status == Unit.Status.RENOVATING
 
     def test_move_out_before_move_in_is_refused(self, personas):
         residency = personas.resident_a101.residencies.get()

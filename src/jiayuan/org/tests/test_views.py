@@ -28,6 +28,7 @@ OBJECT_OF_ROUTE = {
     "building_delete": lambda p: p.building_a1,
     "unit_detail": lambda p: p.unit_a101,
     "unit_edit": lambda p: p.unit_a101,
+    "unit_delete": lambda p: p.unit_a101,
     "common_area_edit": lambda p: p.lobby_a,
     "common_area_delete": lambda p: p.lobby_a,
     "resident_detail": lambda p: p.resident_a101,
@@ -480,6 +481,28 @@ class TestUnits:
         data = {k: v for k, v in form.initial.items() if v is not None} | {"status": "renovating"}
         assert client.post(url, data).status_code == 302
         assert Unit.objects.get(pk=personas.unit_a101.pk).status == Unit.Status.RENOVATING
+
+    def test_delete_a_unit_with_residents_is_refused_with_the_reason(self, personas):
+        client = english(personas.client_for(personas.manager_a))
+        response = client.post(reverse("org:unit_delete", args=[personas.unit_a101.pk]))
+        assert response.status_code == 200
+        assert "Residents are on record" in response.content.decode()
+        assert Unit.objects.filter(pk=personas.unit_a101.pk).exists()
+
+    def test_delete_an_empty_unit_returns_to_its_building(self, personas):
+        unit = make_unit(personas.building_a1, "1801", floor=18)
+        client = personas.client_for(personas.manager_a)
+        assert client.get(reverse("org:unit_delete", args=[unit.pk])).status_code == 200
+        response = client.post(reverse("org:unit_delete", args=[unit.pk]))
+        assert response["Location"] == reverse("org:building_detail", args=[unit.building_id])
+        assert not Unit.objects.filter(pk=unit.pk).exists()
+        assert AuditEvent.objects.filter(code="org.unit_deleted").count() == 1
+
+    def test_clerk_cannot_delete_a_unit(self, personas):
+        unit = make_unit(personas.building_a1, "1801", floor=18)
+        client = personas.client_for(personas.clerk_a)
+        assert client.post(reverse("org:unit_delete", args=[unit.pk])).status_code == 403
+        assert Unit.objects.filter(pk=unit.pk).exists()
 
 
 class TestCommonAreas:

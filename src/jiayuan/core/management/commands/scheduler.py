@@ -1,5 +1,6 @@
 import signal
 import threading
+from argparse import ArgumentTypeError
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -10,9 +11,9 @@ def _positive_seconds(raw: str) -> float:
     try:
         value = float(raw)
     except ValueError as exc:
-        raise CommandError(f"expected a number of seconds, not {raw!r}") from exc
-    if not value > 0:
-        raise CommandError(f"expected a positive number of seconds, not {raw!r}")
+        raise ArgumentTypeError(f"expected a number of seconds, not {raw!r}") from exc
+    if not 0 < value < float("inf"):
+        raise ArgumentTypeError(f"expected a positive number of seconds, not {raw!r}")
     return value
 
 

@@ -1,0 +1,346 @@
+"""Every read of requests that pages and the API share, always through restrict()."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from jiayuan.core.access import VIEW, get_visible
+from jiayuan.core.models import AuditEvent
+from jiayuan.servicedesk.events import DeskEvent
+from jiayuan.servicedesk.models import (
+    OPEN_STATUSES,
+    Handling,
+    Photo,
+    ReturnVisit,
+    ServiceRequest,
+    Status,
+)
+
+LIST_RELATED = (
+    "estate",
+    "unit",
+    "unit__building",
+    "common_area",
+    "assignee",
+    "team",
+    "first_contact",
+    "reporter",
+)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The desk queue's filters; every one is optional."""
+
+    status: str = ""
+    kind: str = ""
+    category: str = ""
+    urgency: str = ""
+    building: int | None = None
+    assignee: int | None = None
+    unassigned: bool = False
+    open_only: bool = False
+    created_from: date | None = None
+    created_to: date | None = None
+    search: str = ""
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def request_queue(user, *, estate=None, filters: QueueFilters = QueueFilters()) -> QuerySet:
+    """Requests the user may see, newest first, filtered as the desk asks."""
+    rows = ServiceRequest.objects.restrict(user, VIEW)
+    if estate is not None:
+        rows = rows.filter(estate=estate)
+    f = filters
+    if f.status:
+        rows = rows.filter(status=f.status)
+    elif f.open_only:
+        rows = rows.filter(status__in=OPEN_STATUSES)
+    for name in ("kind", "category", "urgency"):
+        if getattr(f, name):
+            rows = rows.filter(**{name: getattr(f, name)})
+    if f.building:
+        rows = rows.filter(building_id=f.building)
+    if f.unassigned:
+        rows = rows.filter(assignee__isnull=True, team__isnull=True)
+    elif f.assignee:
+        rows = rows.filter(assignee_id=f.assignee)
+    if f.created_from:
+        rows = rows.filter(created_at__gte=_day_start(f.created_from))
+    if f.created_to:
+        rows = rows.filter(created_at__lt=_day_start(f.created_to) + timezone.timedelta(days=1))
+    if f.search:
+        term = f.search.strip()
+        rows = rows.filter(
+            Q(number__icontains=term)
+            | Q(contact_phone__endswith=term)
+            | Q(contact_name__icontains=term)
+            | Q(description__icontains=term)
+        )
+    return rows.select_related(*LIST_RELATED).order_by("-created_at", "-id")
+
+
+def status_counts(user, *, estate=None) -> dict[str, int]:
+    """How many requests the user may see are in each state (the queue's tabs)."""
+    rows = ServiceRequest.objects.restrict(user, VIEW)
+    if estate is not None:
+        rows = rows.filter(estate=estate)
+    counts = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
+    return {status: counts.get(status, 0) for status in Status.values}
+
+
+def my_requests(user) -> QuerySet:
+    """An owner's own requests, newest first."""
+    return (
+        ServiceRequest.objects.restrict(user, VIEW)
+        .filter(reporter_user=user)
+        .select_related("estate", "unit", "unit__building", "common_area", "assignee")
+        .prefetch_related("rating")
+        .order_by("-created_at", "-id")
+    )
+
+
+def my_work(user) -> QuerySet:
+    """A technician's open orders: theirs and their teams' not yet taken, most urgent and
+    earliest appointment first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from jiayuan.org.models import TeamMember
+
+    team_ids = TeamMember.objects.filter(user=user).values("team_id")
+    rank = Case(
+        When(urgency="emergency", then=Value(0)),
+        When(urgency="urgent", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        ServiceRequest.objects.restrict(user, VIEW)
+        .filter(status__in=[Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD])
+        .filter(Q(assignee=user) | Q(assignee__isnull=True, team_id__in=team_ids))
+        .select_related(*LIST_RELATED)
+        .annotate(urgency_rank=rank)
+        .order_by("urgency_rank", "appointment_start", "created_at")
+    )
+
+
+def request_detail(user, pk) -> ServiceRequest:
+    """One request with what its page shows, or 404 for a missing or hidden one."""
+    queryset = ServiceRequest.objects.select_related(
+        *LIST_RELATED, "praised_staff", "reporter_user", "related_to", "parent"
+    ).prefetch_related(
+        "materials",
+        Prefetch("photos", queryset=Photo.objects.order_by("uploaded_at", "id")),
+        Prefetch(
+            "handlings",
+            queryset=Handling.objects.select_related("handler", "team", "assigned_by"),
+        ),
+    )
+    return get_visible(queryset, user, VIEW, pk=pk)
+
+
+# The steps an owner sees on their timeline; staff see every event.
+OWNER_VISIBLE_EVENTS = frozenset(DeskEvent) - {
+    DeskEvent.TAKEN,
+    DeskEvent.TRANSFERRED,
+    DeskEvent.RETURNED,
+    DeskEvent.VISIT_PLANNED,
+    DeskEvent.SETTINGS_UPDATED,
+    DeskEvent.TEMPLATE_CREATED,
+    DeskEvent.TEMPLATE_UPDATED,
+    DeskEvent.TEMPLATE_DELETED,
+}
+
+
+def request_timeline(user, request: ServiceRequest, *, for_owner: bool) -> QuerySet:
+    """The request's events, oldest first, read from the audit trail (the caller has
+    already been allowed to see the request)."""
+    events = AuditEvent.objects.filter(
+        target_type=ContentType.objects.get_for_model(ServiceRequest),
+        target_id=str(request.pk),
+    ).order_by("at", "id")
+    if for_owner:
+        events = events.filter(code__in=[e.value for e in OWNER_VISIBLE_EVENTS])
+    return events
+
+
+def due_return_visits(user, *, estate=None) -> QuerySet:
+    visits = ReturnVisit.objects.restrict(user, VIEW).filter(done_at__isnull=True)
+    if estate is not None:
+        visits = visits.filter(request__estate=estate)
+    return visits.select_related(
+        "request",
+        "request__unit",
+        "request__unit__building",
+        "request__common_area",
+        "request__rating",
+    ).order_by("due_at", "id")
+
+
+# ----------------------------------------------------------------- owner and technician pages
+
+
+@dataclass(frozen=True)
+class ReportChoices:
+    """What an owner may pick when reporting: their current units, the common areas of the
+    estates those units are in, and (for praise) the staff of those estates as
+    (estate, user) pairs."""
+
+    units: list
+    common_areas: list
+    staff: list
+
+
+def report_choices(user) -> ReportChoices:
+    from jiayuan.org.models import CommonArea, Membership
+    from jiayuan.org.selectors import my_residencies
+
+    units = [residency.unit for residency in my_residencies(user)]
+    estates = {unit.estate_id: unit.estate for unit in units}
+    areas = (
+        CommonArea.objects.restrict(user, VIEW)
+        .filter(estate_id__in=estates)
+        .select_related("estate")
+        .order_by("estate__name", "name")
+    )
+    memberships = (
+        Membership.objects.filter(is_active=True, user__is_active=True)
+        .filter(
+            Q(estate_id__in=estates)
+            | Q(estate__isnull=True, company_id__in={e.company_id for e in estates.values()})
+        )
+        .select_related("user")
+        .order_by("user__name", "user_id")
+    )
+    staff, seen = [], set()
+    for estate in estates.values():
+        for membership in memberships:
+            works_here = membership.estate_id == estate.pk or (
+                membership.estate_id is None and membership.company_id == estate.company_id
+            )
+            if works_here and (estate.pk, membership.user_id) not in seen:
+                seen.add((estate.pk, membership.user_id))
+                staff.append((estate, membership.user))
+    return ReportChoices(units=units, common_areas=list(areas), staff=staff)
+
+
+def callable_phone(user, request: ServiceRequest) -> str:
+    """The owner's whole number if this person may call them, else "" (pages then show the
+    mask): staff who read phones (org's rule), and the technician the order is assigned to,
+    who calls before an in-home repair (docs/decisions.md)."""
+    from jiayuan.org.selectors import can_read_phone
+
+    if request.assignee_id == user.pk or can_read_phone(user, request.estate):
+        return request.contact_phone
+    return ""
+
+
+def request_photo(user, pk) -> Photo:
+    """A photo of a request this person may see, or 404."""
+    visible = ServiceRequest.objects.restrict(user, VIEW).values("pk")
+    return get_visible(Photo.objects.filter(request__in=visible), user, VIEW, pk=pk)
+
+
+# ----------------------------------------------------------------------------- desk pages
+
+# How many callers the desk's lookup offers at once: enough for a family, few enough to read.
+LOOKUP_LIMIT = 10
+
+
+def caller_lookup(user, estate, term: str) -> list:
+    """The current residencies of `estate` whose resident or unit matches what the desk
+    typed while on the phone: the whole mobile number or its last four digits, a name, or
+    a unit ("1号楼 101", "101"). Each resident gets `shown_mobile` (whole or masked, per the
+    org's rule); staff who see masked numbers find people by the last four digits only."""
+    from jiayuan.core.phones import normalize_mobile
+    from jiayuan.org.models import Residency
+    from jiayuan.org.selectors import MASKED_SEARCH_DIGITS, can_read_phone, with_shown_mobiles
+
+    term = (term or "").strip()[:50]
+    if not term:
+        return []
+    today = timezone.localdate()
+    matches = Q(resident__name__icontains=term)
+    digits = normalize_mobile(term)
+    if digits.isdigit():
+        enough = (
+            len(digits) >= MASKED_SEARCH_DIGITS
+            if can_read_phone(user, estate)
+            else len(digits) == MASKED_SEARCH_DIGITS
+        )
+        if enough:
+            matches |= Q(resident__mobile__endswith=digits)
+    unit_words = Q()
+    for word in term.split():
+        unit_words &= (
+            Q(unit__number__iexact=word)
+            | Q(unit__building__name__icontains=word)
+            | Q(unit__entrance__iexact=word)
+        )
+    rows = list(
+        Residency.objects.restrict(user, VIEW)
+        .filter(unit__estate=estate)
+        .filter(Q(moved_out_on__isnull=True) | Q(moved_out_on__gte=today))
+        .filter(matches | unit_words)
+        .select_related("resident", "unit__building")
+        .order_by("unit__building__name", "unit__entrance", "unit__number", "resident__name")[
+            :LOOKUP_LIMIT
+        ]
+    )
+    with_shown_mobiles(user, [row.resident for row in rows], estate)
+    return rows
+
+
+def _active_people(memberships) -> QuerySet:
+    from jiayuan.accounts.models import User
+
+    return User.objects.filter(pk__in=memberships.values("user_id"), is_active=True).order_by(
+        "name", "username"
+    )
+
+
+def estate_staff(user, estate) -> QuerySet:
+    """People working in the estate (its own staff and the company-wide ones), as far as the
+    person's view of the staff list goes: who may handle a complaint, whose work the queue
+    filters by."""
+    from jiayuan.org.models import Membership
+
+    return _active_people(
+        Membership.objects.restrict(user, VIEW)
+        .filter(is_active=True)
+        .filter(Q(estate=estate) | Q(estate__isnull=True, company_id=estate.company_id))
+    )
+
+
+def field_staff(user, estate) -> QuerySet:
+    """Whom an order can be sent to: the estate's technicians, security guards and cleaners."""
+    from jiayuan.core.roles import FIELD_STAFF
+    from jiayuan.org.models import Membership
+
+    return _active_people(
+        Membership.objects.restrict(user, VIEW).filter(
+            is_active=True, estate=estate, role__in=FIELD_STAFF
+        )
+    )
+
+
+def estate_teams(user, estate) -> QuerySet:
+    from jiayuan.org.models import Team
+
+    return Team.objects.restrict(user, VIEW).filter(estate=estate).order_by("name")
+
+
+def reply_templates(user, company, *, kind: str = "") -> QuerySet:
+    """The company's ready answers the person may read, for one kind of request or all."""
+    from jiayuan.servicedesk.models import ReplyTemplate
+
+    templates = ReplyTemplate.objects.restrict(user, VIEW).filter(company=company)
+    if kind:
+        templates = templates.filter(kind=kind)
+    return templates.order_by("kind", "title", "id")
