@@ -178,11 +178,16 @@ def _register_routers() -> None:
     from jiayuan.comms.api import router as comms_router
     from jiayuan.org.api import me_router
     from jiayuan.org.api import router as org_router
+    from jiayuan.servicedesk import api as servicedesk
 
     api.add_router("/me", me_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/org", org_router)
     api.add_router("/notifications", comms_router)
+    api.add_router("/requests", servicedesk.router)
+    api.add_router("/return-visits", servicedesk.visits_router)
+    api.add_router("/photos", servicedesk.photos_router)
+    api.add_router("/reply-templates", servicedesk.templates_router)
 
 
 _register_routers()

@@ -1,10 +1,12 @@
 """Pieces every API router shares: the error body, the page-number pagination, and input
 types that keep hostile or absurd values away from the database."""
 
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
@@ -17,6 +19,7 @@ MAX_PAGE = 10_000
 # Both SQLite and PostgreSQL keep ids in signed 64-bit integers; a larger number would
 # crash the database driver instead of simply matching nothing.
 MAX_ID = 2**63 - 1
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _without_nul(value: str) -> str:
@@ -27,10 +30,16 @@ def _without_nul(value: str) -> str:
 
 
 def _iso_date_text(value):
-    # Pydantic would read a bare number as seconds since 1970; a date must be written out.
-    if not isinstance(value, str):
+    # Pydantic would read a bare number (or "0" in a query) as seconds since 1970; a date
+    # must be written out.
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
         raise ValueError(_("Enter a valid date (YYYY-MM-DD)."))
     return value
+
+
+def _aware(value: datetime) -> datetime:
+    # A time without an offset is read in the product's time zone, as a person means it.
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -38,6 +47,7 @@ ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Number = Annotated[int, Strict()]
 Reference = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Day = Annotated[date, BeforeValidator(_iso_date_text)]
+Moment = Annotated[datetime, AfterValidator(_aware)]
 Text = Annotated[str, AfterValidator(_without_nul)]
 SearchText = Annotated[str, Field(max_length=100), AfterValidator(_without_nul)]
 

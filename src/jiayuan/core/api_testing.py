@@ -40,6 +40,11 @@ class ApiClient:
     def post(self, path: str, body=None, **options):
         return self.request("POST", path, body, **options)
 
+    def post_files(self, path: str, data: dict):
+        """A multipart form, as a phone uploads photos."""
+        url = path if path.startswith(API_ROOT) else f"{API_ROOT}{path}"
+        return self.client.post(url, data, headers=self.headers)
+
     def patch(self, path: str, body=None, **options):
         return self.request("PATCH", path, body, **options)
 

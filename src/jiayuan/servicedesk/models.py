@@ -96,8 +96,9 @@ def _field_staff_see_their_work(user) -> Q:
 
 
 class RequestCounter(models.Model):
-    """The last number given per company, prefix and day: numbers stay unique and gapless
-    even when many requests arrive at once (the row is locked while a number is taken)."""
+    """The last number given per company, prefix and day: numbers stay unique and in order
+    even when many requests arrive at once (the row is locked while a number is taken). A
+    number is skipped only if the database fails the intake's write after taking it."""
 
     company = models.ForeignKey("org.Company", on_delete=models.CASCADE, related_name="+")
     prefix = models.CharField(max_length=4)

@@ -336,11 +336,14 @@ def estate_teams(user, estate) -> QuerySet:
     return Team.objects.restrict(user, VIEW).filter(estate=estate).order_by("name")
 
 
-def reply_templates(user, company, *, kind: str = "") -> QuerySet:
-    """The company's ready answers the person may read, for one kind of request or all."""
+def reply_templates(user, company=None, *, kind: str = "") -> QuerySet:
+    """The ready answers the person may read (of one company if named), for one kind of
+    request or all."""
     from jiayuan.servicedesk.models import ReplyTemplate
 
-    templates = ReplyTemplate.objects.restrict(user, VIEW).filter(company=company)
+    templates = ReplyTemplate.objects.restrict(user, VIEW)
+    if company is not None:
+        templates = templates.filter(company=company)
     if kind:
         templates = templates.filter(kind=kind)
     return templates.order_by("kind", "title", "id")

@@ -182,7 +182,8 @@ def _handlers_to_tell(request: ServiceRequest) -> list:
 def next_number(company, kind: str, when: datetime) -> str:
     """`BX20261122-0007`: prefix by kind, local date, the day's sequence for the company.
     The counter row is locked while the number is taken, so concurrent intakes never get
-    the same number."""
+    the same number. Called outside the intake's own transaction, the lock lasts one
+    update rather than the whole intake (see docs/decisions.md)."""
     prefix = NUMBER_PREFIX[kind]
     day = timezone.localdate(when)
     with transaction.atomic():
@@ -236,7 +237,6 @@ def _parse_appointment(start, end) -> tuple[datetime | None, datetime | None]:
     return start, end
 
 
-@transaction.atomic
 def request_create(
     *,
     actor,
@@ -311,6 +311,16 @@ def request_create(
             raise PermissionDenied(_("You are not allowed to do this."))
         if unit is not None and not own_units.filter(unit=unit).exists():
             found.add("unit", _("You can only report about your own units."))
+        # An owner reports for themself on the portal; what only the desk records is refused
+        # rather than ignored, so an app's mistake is seen.
+        for field, value in (
+            ("channel", channel not in (None, "", Channel.PORTAL)),
+            ("reporter", reporter is not None),
+            ("contact_name", bool(contact_name)),
+            ("contact_phone", bool(contact_phone)),
+        ):
+            if value:
+                found.add(field, _("Only the service desk records this."))
         channel = Channel.PORTAL
         reporter, reporter_user, first_contact = resident, actor, None
         contact_name, contact_phone = resident.name, resident.mobile
@@ -320,29 +330,41 @@ def request_create(
     found.raise_if_any()
 
     now = timezone.now()
-    request = ServiceRequest(
-        company=estate.company,
-        estate=estate,
-        number=next_number(estate.company, kind, now),
-        kind=kind,
-        category=category,
-        urgency=urgency,
-        channel=channel,
-        unit=unit,
-        common_area=common_area,
-        building_id=_building_of(unit, common_area),
-        location_note=location_note,
-        description=description,
-        appointment_start=appointment_start,
-        appointment_end=appointment_end,
-        reporter=reporter,
-        reporter_user=reporter_user,
-        contact_name=contact_name or (reporter.name if reporter else ""),
-        contact_phone=contact_phone,
-        first_contact=first_contact,
-        praised_staff=praised_staff if kind == Kind.PRAISE else None,
+    # Everything is checked before the number is taken: a number is skipped only when the
+    # database itself fails the write below.
+    number = next_number(estate.company, kind, now)
+    return _save_new_request(
+        actor,
+        ServiceRequest(
+            company=estate.company,
+            estate=estate,
+            number=number,
+            kind=kind,
+            category=category,
+            urgency=urgency,
+            channel=channel,
+            unit=unit,
+            common_area=common_area,
+            building_id=_building_of(unit, common_area),
+            location_note=location_note,
+            description=description,
+            appointment_start=appointment_start,
+            appointment_end=appointment_end,
+            reporter=reporter,
+            reporter_user=reporter_user,
+            contact_name=contact_name or (reporter.name if reporter else ""),
+            contact_phone=contact_phone,
+            first_contact=first_contact,
+            praised_staff=praised_staff if kind == Kind.PRAISE else None,
+            created_at=now,
+        ),
+        prepared,
     )
-    request.created_at = now
+
+
+@transaction.atomic
+def _save_new_request(actor, request: ServiceRequest, prepared) -> ServiceRequest:
+    estate, kind, description = request.estate, request.kind, request.description
     request.full_clean(exclude=["company", "estate"], validate_constraints=False)
     request.save()
     _save_photos(actor, request, Photo.Stage.REPORT, prepared)
@@ -483,9 +505,12 @@ def _finish(
     fields: list[str],
     extra: dict | None = None,
     code: DeskEvent | None = None,
+    target: str | None = None,
 ) -> ServiceRequest:
+    """Save the change and record it. `target` overrides the table's target where the
+    outcome depends on the person's choice (a return to the previous handler)."""
     old_status = request.status
-    request.status = workflow.target_of(transition, old_status, request.held_from)
+    request.status = target or workflow.target_of(transition, old_status, request.held_from)
     request.version += 1
     request.save(update_fields=[*fields, "status", "version", "updated_at"])
     after = {"status": request.status, **(extra or {})}
@@ -941,10 +966,8 @@ def request_return(
         before=before,
         fields=["assignee", "team", "arrived_at"],
         extra={**_handler_snapshot(request), "reason": reason},
+        target=request_status_after,
     )
-    if request.status != request_status_after:
-        ServiceRequest.objects.filter(pk=request.pk).update(status=request_status_after)
-        request.status = request_status_after
     if back_to is not None:
         _notify_staff(
             request,

@@ -1,0 +1,702 @@
+"""Owner requests over the API: the same selectors and services as the owner portal, the
+desk workbench and the technician's pages, so a phone app, a WeChat mini-program or a
+call-centre system works the request exactly as a person on the pages does.
+
+Every step on a request carries the `version` the client last read; a request changed by
+someone else meanwhile answers 409 with the reason, and nothing is written."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+from ninja.responses import Status
+from pydantic import StrictBool
+
+from jiayuan.core.access import VIEW, get_visible
+from jiayuan.core.api_schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Day,
+    ErrorOut,
+    InputSchema,
+    Moment,
+    Number,
+    ObjectId,
+    PageNumberPagination,
+    Reference,
+    SearchText,
+    Text,
+)
+from jiayuan.org.models import CommonArea, Estate, Resident, Unit
+from jiayuan.servicedesk import selectors, services, timeline
+from jiayuan.servicedesk.models import (
+    Channel,
+    Kind,
+    ReturnVisit,
+    ServiceRequest,
+    Urgency,
+)
+from jiayuan.servicedesk.models import (
+    Status as RequestStatus,
+)
+from jiayuan.servicedesk.services import RequestChanged
+
+router = Router(tags=["service desk"])
+visits_router = Router(tags=["service desk"])
+photos_router = Router(tags=["service desk"])
+templates_router = Router(tags=["service desk"])
+
+# A step can also be refused because someone else got there first.
+STEP_ERRORS = {**WRITE_ERRORS, 409: ErrorOut}
+
+
+# ----------------------------------------------------------------------------- schemas
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+
+    @staticmethod
+    def resolve_name(obj):
+        return obj.get_short_name() or obj.get_username()
+
+
+class TeamBriefOut(Schema):
+    id: int
+    name: str
+
+
+class ResidentBriefOut(Schema):
+    id: int
+    name: str
+
+
+def _caller(context) -> object:
+    return context["request"].auth
+
+
+def _for_owner(user, request: ServiceRequest) -> bool:
+    """An owner reads their request as its reporter: no internal trail, no staff notes."""
+    return not (user.is_superuser or services.is_staff_in(user, request.estate))
+
+
+class RequestOut(Schema):
+    id: int
+    number: str
+    estate_id: int
+    kind: str
+    kind_label: str
+    category: str
+    category_label: str
+    urgency: str
+    urgency_label: str
+    channel: str
+    channel_label: str
+    status: str
+    status_label: str
+    building_id: int | None
+    place: str = Field(description="The unit or common area, in words.")
+    description: str
+    contact_name: str
+    contact_phone: str = Field(description="In full for people who call owners, else masked.")
+    first_contact: PersonOut | None = Field(
+        description="首问负责人: the staff member responsible until the request is closed."
+    )
+    assignee: PersonOut | None
+    team: TeamBriefOut | None
+    appointment_start: datetime | None
+    appointment_end: datetime | None
+    reopen_count: int
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(description="Send it back with every step on the request.")
+
+    @staticmethod
+    def resolve_kind_label(obj):
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_category_label(obj):
+        return str(obj.get_category_display())
+
+    @staticmethod
+    def resolve_urgency_label(obj):
+        return str(obj.get_urgency_display())
+
+    @staticmethod
+    def resolve_channel_label(obj):
+        return str(obj.get_channel_display())
+
+    @staticmethod
+    def resolve_status_label(obj):
+        return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_place(obj):
+        return obj.place_label
+
+    @staticmethod
+    def resolve_contact_phone(obj, context):
+        user = _caller(context)
+        if obj.reporter_user_id == user.pk:
+            return obj.contact_phone
+        return selectors.callable_phone(user, obj) or obj.masked_contact_phone
+
+
+class ActionOut(Schema):
+    action: str
+    label: str
+    needs_reason: bool
+
+
+class PhotoOut(Schema):
+    id: int
+    stage: str
+    stage_label: str
+    uploaded_at: datetime
+    url: str
+    thumbnail_url: str
+
+    @staticmethod
+    def resolve_stage_label(obj):
+        return str(obj.get_stage_display())
+
+    @staticmethod
+    def resolve_url(obj):
+        return f"/api/v1/photos/{obj.pk}"
+
+    @staticmethod
+    def resolve_thumbnail_url(obj):
+        return f"/api/v1/photos/{obj.pk}/thumbnail"
+
+
+class MaterialOut(Schema):
+    item: str
+    unit_price: Decimal
+    quantity: Decimal
+    total: Decimal
+
+
+class RatingOut(Schema):
+    overall: int
+    timeliness: int
+    attitude: int
+    quality: int
+    comment: str
+    tags: list[str]
+    is_automatic: bool
+    rated_at: datetime
+
+
+class HandlingOut(Schema):
+    handler: PersonOut | None
+    team: TeamBriefOut | None
+    assigned_by: PersonOut | None
+    assigned_at: datetime
+    accepted_at: datetime | None
+    arrived_at: datetime | None
+    ended_at: datetime | None
+    outcome: str
+    note: str
+
+
+class ReturnVisitOut(Schema):
+    id: int
+    request_id: int
+    due_at: datetime
+    done_at: datetime | None
+    method: str
+    outcome: str
+    note: str
+
+
+class RequestDetailOut(RequestOut):
+    unit_id: int | None
+    common_area_id: int | None
+    location_note: str
+    reporter: ResidentBriefOut | None
+    praised_staff: PersonOut | None
+    parent_id: int | None
+    related_to_id: int | None
+    held_from: str
+    hold_reason: str
+    close_reason: str
+    reply: str
+    work_notes: str
+    is_paid: bool
+    labour_fee: Decimal
+    materials: list[MaterialOut]
+    charge_total: Decimal
+    accepted_at: datetime | None
+    dispatched_at: datetime | None
+    arrived_at: datetime | None
+    completed_at: datetime | None
+    replied_at: datetime | None
+    closed_at: datetime | None
+    auto_closed: bool
+    photos: list[PhotoOut]
+    rating: RatingOut | None
+    handlings: list[HandlingOut] = Field(description="The handler trail; empty for owners.")
+    return_visit: ReturnVisitOut | None = Field(description="For staff only.")
+    allowed_actions: list[ActionOut] = Field(
+        description="The steps the caller may take now, for POST …/actions/{action}."
+    )
+    can_rate: bool
+
+    @staticmethod
+    def resolve_materials(obj):
+        return list(obj.materials.all())
+
+    @staticmethod
+    def resolve_photos(obj):
+        return list(obj.photos.all())
+
+    @staticmethod
+    def resolve_rating(obj):
+        return getattr(obj, "rating", None)
+
+    @staticmethod
+    def resolve_handlings(obj, context):
+        if _for_owner(_caller(context), obj):
+            return []
+        return sorted(obj.handlings.all(), key=lambda hop: (hop.assigned_at, hop.pk))
+
+    @staticmethod
+    def resolve_return_visit(obj, context):
+        if _for_owner(_caller(context), obj):
+            return None
+        return ReturnVisit.objects.filter(request=obj).first()
+
+    @staticmethod
+    def resolve_allowed_actions(obj, context):
+        return [
+            {"action": t.action, "label": str(t.label), "needs_reason": t.needs_reason}
+            for t in services.allowed_transitions(_caller(context), obj)
+        ]
+
+    @staticmethod
+    def resolve_can_rate(obj, context):
+        return services.rating_allowed(_caller(context), obj)
+
+
+class TimelineEntryOut(Schema):
+    at: datetime
+    text: str
+    detail: str
+    actor: str
+    tone: str
+
+
+class ReplyTemplateOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+class RequestFilter(Schema):
+    estate: ObjectId | None = None
+    status: RequestStatus | None = None
+    open_only: bool = Field(False, description="Only requests not yet closed.")
+    kind: Kind | None = None
+    category: str | None = Field(None, max_length=32)
+    urgency: Urgency | None = None
+    building: ObjectId | None = None
+    assignee: ObjectId | None = None
+    unassigned: bool = False
+    created_from: Day | None = None
+    created_to: Day | None = None
+    q: SearchText | None = Field(
+        None,
+        description="Part of the number, the contact's name or the description, or "
+        "the end of the contact's phone.",
+    )
+
+
+class RequestIn(InputSchema):
+    estate: Reference
+    kind: Kind
+    category: str = Field(max_length=32)
+    urgency: Urgency = Urgency.NORMAL
+    description: Text
+    unit: Reference | None = None
+    common_area: Reference | None = None
+    location_note: Text = ""
+    appointment_start: Moment | None = None
+    appointment_end: Moment | None = None
+    channel: Channel | None = Field(None, description="Staff only: how the request came in.")
+    reporter: Reference | None = Field(None, description="Staff only: the resident reporting.")
+    contact_name: Text = ""
+    contact_phone: Text = ""
+    praised_staff: Reference | None = None
+
+
+class MaterialIn(InputSchema):
+    item: Text
+    unit_price: Decimal
+    quantity: Decimal
+
+
+class StepIn(InputSchema):
+    version: Number = Field(ge=1, description="The request's version the caller acted on.")
+    reason: Text | None = None
+    assignee: Reference | None = None
+    team: Reference | None = None
+    reply: Text | None = None
+    to_previous: StrictBool | None = None
+    work_notes: Text | None = None
+    is_paid: StrictBool | None = None
+    labour_fee: Decimal | None = None
+    materials: list[MaterialIn] | None = Field(None, max_length=services.MAX_MATERIAL_LINES)
+
+
+class RatingIn(InputSchema):
+    version: Number | None = Field(None, ge=1)
+    overall: Number
+    timeliness: Number | None = None
+    attitude: Number | None = None
+    quality: Number | None = None
+    comment: Text = ""
+    tags: list[Text] = Field(default_factory=list, max_length=services.RATING_TAGS_MAX)
+
+
+class VisitIn(InputSchema):
+    method: ReturnVisit.Method
+    outcome: ReturnVisit.Outcome
+    note: Text = ""
+    follow_up: str = Field(
+        "", max_length=10, description='"reopen" or "complaint" for an unhappy owner.'
+    )
+
+
+class VisitFilter(Schema):
+    estate: ObjectId | None = None
+
+
+class TemplateFilter(Schema):
+    estate: ObjectId | None = Field(None, description="The templates of this estate's company.")
+    kind: Kind | None = None
+
+
+# ----------------------------------------------------------------------------- references
+
+
+def _in_body(field: str, queryset, pk):
+    """An object named in a request body: one the caller cannot use is reported on its
+    field, the same way as one that does not exist."""
+    if pk is None:
+        return None
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({field: _("Not found.")})
+    return found
+
+
+def _request_for(user, request_id: int) -> ServiceRequest:
+    return selectors.request_detail(user, request_id)
+
+
+def _handler_of(user, estate, step: StepIn):
+    assignee = _in_body("assignee", selectors.estate_staff(user, estate), step.assignee)
+    team = _in_body("team", selectors.estate_teams(user, estate), step.team)
+    return assignee, team
+
+
+def _dispatch(user, req, step):
+    assignee, team = _handler_of(user, req.estate, step)
+    return services.request_dispatch(
+        actor=user, request=req, assignee=assignee, team=team, expected_version=step.version
+    )
+
+
+def _transfer(user, req, step):
+    assignee, team = _handler_of(user, req.estate, step)
+    return services.request_transfer(
+        actor=user,
+        request=req,
+        reason=step.reason,
+        assignee=assignee,
+        team=team,
+        expected_version=step.version,
+    )
+
+
+def _investigate(user, req, step):
+    assignee, _team = _handler_of(user, req.estate, step)
+    return services.request_investigate(
+        actor=user, request=req, assignee=assignee, expected_version=step.version
+    )
+
+
+def _complete(user, req, step):
+    return services.request_complete(
+        actor=user,
+        request=req,
+        work_notes=step.work_notes,
+        is_paid=bool(step.is_paid),
+        labour_fee=step.labour_fee,
+        materials=[line.dict() for line in step.materials or []],
+        expected_version=step.version,
+    )
+
+
+def _return(user, req, step):
+    return services.request_return(
+        actor=user,
+        request=req,
+        reason=step.reason,
+        to_previous=bool(step.to_previous),
+        expected_version=step.version,
+    )
+
+
+def _plain(service, *fields):
+    def run(user, req, step):
+        chosen = {name: getattr(step, name) for name in fields}
+        return service(actor=user, request=req, expected_version=step.version, **chosen)
+
+    return run
+
+
+# What each step calls, and which of StepIn's fields (besides `version`) it takes.
+STEPS = {
+    "accept": (_plain(services.request_accept), ()),
+    "decline": (_plain(services.request_decline, "reason"), ("reason",)),
+    "cancel": (_plain(services.request_cancel, "reason"), ("reason",)),
+    "dispatch": (_dispatch, ("assignee", "team")),
+    "take": (_plain(services.request_take), ()),
+    "arrive": (_plain(services.request_arrive), ()),
+    "complete": (_complete, ("work_notes", "is_paid", "labour_fee", "materials")),
+    "investigate": (_investigate, ("assignee",)),
+    "reply": (_plain(services.request_reply, "reply"), ("reply",)),
+    "transfer": (_transfer, ("reason", "assignee", "team")),
+    "return": (_return, ("reason", "to_previous")),
+    "hold": (_plain(services.request_hold, "reason"), ("reason",)),
+    "resume": (_plain(services.request_resume), ()),
+    "confirm": (_plain(services.request_confirm), ()),
+    "reopen": (_plain(services.request_reopen, "reason"), ("reason",)),
+}
+
+
+def _run_step(user, req, action: str, step: StepIn):
+    if action not in STEPS:
+        raise ValidationError(
+            {"action": _("Choose one of: %(choices)s.") % {"choices": ", ".join(STEPS)}}
+        )
+    run, takes = STEPS[action]
+    given = step.model_fields_set - {"version"}
+    unexpected = sorted(given - set(takes))
+    if unexpected:
+        raise ValidationError(
+            {name: _("This step does not take this field.") for name in unexpected}
+        )
+    return run(user, req, step)
+
+
+def _conflict(exc: RequestChanged):
+    return Status(409, {"detail": " ".join(exc.messages), "errors": []})
+
+
+# ----------------------------------------------------------------------------- requests
+
+
+@router.get("", response={200: list[RequestOut], **READ_ERRORS})
+@paginate(PageNumberPagination)
+def list_requests(request, filters: Query[RequestFilter]):
+    """The requests the caller may see, newest first: an owner's own, a technician's work,
+    the desk's estates."""
+    user = request.auth
+    estate = None if filters.estate is None else get_visible(Estate, user, pk=filters.estate)
+    return selectors.request_queue(
+        user,
+        estate=estate,
+        filters=selectors.QueueFilters(
+            status=filters.status or "",
+            kind=filters.kind or "",
+            category=filters.category or "",
+            urgency=filters.urgency or "",
+            building=filters.building,
+            assignee=filters.assignee,
+            unassigned=filters.unassigned,
+            open_only=filters.open_only,
+            created_from=filters.created_from,
+            created_to=filters.created_to,
+            search=filters.q or "",
+        ),
+    )
+
+
+@router.post("", response={201: RequestDetailOut, **WRITE_ERRORS})
+def create_request(request, payload: RequestIn):
+    """An owner reports (about their own unit or a common area of their estate), or the desk
+    records a call, a visit or what staff found (naming the resident if there is one)."""
+    user = request.auth
+    estate = get_visible(Estate, user, pk=payload.estate)
+    units = Unit.objects.restrict(user, VIEW).filter(estate=estate)
+    areas = CommonArea.objects.restrict(user, VIEW).filter(estate=estate)
+    residents = Resident.objects.restrict(user, VIEW).filter(company_id=estate.company_id)
+    staff = selectors.estate_staff(user, estate)
+    created = services.request_create(
+        actor=user,
+        estate=estate,
+        kind=payload.kind,
+        category=payload.category,
+        urgency=payload.urgency,
+        description=payload.description,
+        channel=payload.channel,
+        unit=_in_body("unit", units, payload.unit),
+        common_area=_in_body("common_area", areas, payload.common_area),
+        location_note=payload.location_note,
+        appointment_start=payload.appointment_start,
+        appointment_end=payload.appointment_end,
+        reporter=_in_body("reporter", residents, payload.reporter),
+        contact_name=payload.contact_name,
+        contact_phone=payload.contact_phone,
+        praised_staff=_in_body("praised_staff", staff, payload.praised_staff),
+    )
+    return Status(201, _request_for(user, created.pk))
+
+
+@router.get("/{request_id}", response={200: RequestDetailOut, **READ_ERRORS})
+def get_request(request, request_id: ObjectId):
+    return _request_for(request.auth, request_id)
+
+
+@router.get("/{request_id}/timeline", response={200: list[TimelineEntryOut], **READ_ERRORS})
+def get_timeline(request, request_id: ObjectId):
+    """What happened, oldest first, in plain words; owners see their side of it."""
+    user = request.auth
+    found = _request_for(user, request_id)
+    for_owner = _for_owner(user, found)
+    events = selectors.request_timeline(user, found, for_owner=for_owner)
+    return [
+        {"at": e.at, "text": str(e.text), "detail": str(e.detail), "actor": e.actor, "tone": e.tone}
+        for e in timeline.present(events, for_owner=for_owner)
+    ]
+
+
+@router.post("/{request_id}/actions/{action}", response={200: RequestDetailOut, **STEP_ERRORS})
+def take_step(request, request_id: ObjectId, action: str, payload: StepIn):
+    """One step of the request's life (see `allowed_actions` on the request): accept,
+    decline, cancel, dispatch, take, arrive, complete, investigate, reply, transfer, return,
+    hold, resume, confirm, reopen."""
+    user = request.auth
+    found = _request_for(user, request_id)
+    try:
+        _run_step(user, found, action, payload)
+    except RequestChanged as exc:
+        return _conflict(exc)
+    return _request_for(user, request_id)
+
+
+@router.post("/{request_id}/rating", response={201: RatingOut, **STEP_ERRORS})
+def rate_request(request, request_id: ObjectId, payload: RatingIn):
+    """The owner rates a closed request, once."""
+    user = request.auth
+    found = _request_for(user, request_id)
+    try:
+        rating = services.request_rate(
+            actor=user,
+            request=found,
+            overall=payload.overall,
+            timeliness=payload.timeliness,
+            attitude=payload.attitude,
+            quality=payload.quality,
+            comment=payload.comment,
+            tags=payload.tags,
+            expected_version=payload.version,
+        )
+    except RequestChanged as exc:
+        return _conflict(exc)
+    return Status(201, rating)
+
+
+@router.post("/{request_id}/photos", response={201: list[PhotoOut], **STEP_ERRORS})
+def add_photos(
+    request,
+    request_id: ObjectId,
+    photos: File[list[UploadedFile]],
+    version: Form[int | None] = None,
+):
+    """More photos on an open request (multipart, field `photos`, at most 9 in all): the
+    owner's of the fault, staff's of the work."""
+    user = request.auth
+    found = _request_for(user, request_id)
+    try:
+        saved = services.request_add_photos(
+            actor=user, request=found, photos=photos, expected_version=version
+        )
+    except RequestChanged as exc:
+        return _conflict(exc)
+    return Status(201, saved)
+
+
+# ----------------------------------------------------------------------------- photos
+
+JPEG = {"200": {"description": "The photo (JPEG).", "content": {"image/jpeg": {}}}}
+
+
+def _photo_file(request, photo_id: int, *, thumbnail: bool):
+    picture = selectors.request_photo(request.auth, photo_id)
+    image = picture.thumbnail if thumbnail else picture.image
+    response = FileResponse(image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@photos_router.get("/{photo_id}", response={**READ_ERRORS}, openapi_extra={"responses": JPEG})
+def get_photo(request, photo_id: ObjectId):
+    return _photo_file(request, photo_id, thumbnail=False)
+
+
+@photos_router.get(
+    "/{photo_id}/thumbnail", response={**READ_ERRORS}, openapi_extra={"responses": JPEG}
+)
+def get_photo_thumbnail(request, photo_id: ObjectId):
+    return _photo_file(request, photo_id, thumbnail=True)
+
+
+# ----------------------------------------------------------------------------- return visits
+
+
+@visits_router.get("", response={200: list[ReturnVisitOut], **READ_ERRORS})
+@paginate(PageNumberPagination)
+def list_due_visits(request, filters: Query[VisitFilter]):
+    """Return visits still to make, the earliest due first."""
+    user = request.auth
+    estate = None if filters.estate is None else get_visible(Estate, user, pk=filters.estate)
+    return selectors.due_return_visits(user, estate=estate)
+
+
+@visits_router.post("/{visit_id}", response={200: ReturnVisitOut, **STEP_ERRORS})
+def record_visit(request, visit_id: ObjectId, payload: VisitIn):
+    """The desk records the call back; an unhappy owner's repair can be reopened or a
+    follow-up complaint opened."""
+    user = request.auth
+    visit = get_visible(ReturnVisit, user, VIEW, pk=visit_id)
+    try:
+        return services.return_visit_record(actor=user, visit=visit, **payload.dict())
+    except RequestChanged as exc:
+        return _conflict(exc)
+
+
+# ----------------------------------------------------------------------------- templates
+
+
+@templates_router.get("", response={200: list[ReplyTemplateOut], **READ_ERRORS})
+@paginate(PageNumberPagination)
+def list_reply_templates(request, filters: Query[TemplateFilter]):
+    """The company's ready answers for inquiries and complaints."""
+    user = request.auth
+    estate = None if filters.estate is None else get_visible(Estate, user, pk=filters.estate)
+    company = estate.company if estate is not None else None
+    return selectors.reply_templates(user, company, kind=filters.kind or "")
