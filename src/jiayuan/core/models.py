@@ -1,7 +1,10 @@
+import functools
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from jiayuan.core.access import VIEW, Access, RestrictedQuerySet
@@ -23,7 +26,25 @@ class AuditCode(models.TextChoices):
         return dict(cls.all_choices()).get(code, code)
 
 
-class TimeStampedModel(models.Model):
+@functools.cache
+def _choice_labels(field, language) -> dict:
+    return {value: str(label) for value, label in field.flatchoices}
+
+
+class QuickChoiceLabels:
+    """`get_<field>_display()` from a table made once per field and language. Django's own
+    rebuilds the table (translating every label) on each call, which on a list of 50 rows
+    with four choice columns was the page's largest cost."""
+
+    def _get_FIELD_display(self, field):
+        value = getattr(self, field.attname)
+        try:
+            return _choice_labels(field, get_language()).get(value, value)
+        except TypeError:  # an unhashable value: Django's way copes with it
+            return super()._get_FIELD_display(field)
+
+
+class TimeStampedModel(QuickChoiceLabels, models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -390,12 +390,13 @@ class TemplateFilter(Schema):
 # ----------------------------------------------------------------------------- references
 
 
-def _in_body(field: str, queryset, pk):
-    """An object named in a request body: one the caller cannot use is reported on its
-    field, the same way as one that does not exist."""
+def _in_body(field: str, rows, pk):
+    """An object named in a request body (`rows`: the queryset it must be in, or a function
+    making it): one the caller cannot use is reported on its field, the same way as one
+    that does not exist."""
     if pk is None:
         return None
-    found = queryset.filter(pk=pk).first()
+    found = (rows() if callable(rows) else rows).filter(pk=pk).first()
     if found is None:
         raise ValidationError({field: _("Not found.")})
     return found
@@ -535,16 +536,19 @@ def list_requests(request, filters: Query[RequestFilter]):
     )
 
 
-@router.post("", response={201: RequestDetailOut, **WRITE_ERRORS})
+@router.post("", response={201: RequestOut, **WRITE_ERRORS})
 def create_request(request, payload: RequestIn):
     """An owner reports (about their own unit or a common area of their estate), or the desk
-    records a call, a visit or what staff found (naming the resident if there is one)."""
+    records a call, a visit or what staff found (naming the resident if there is one).
+    Answers the new request as the list shows it; its detail is at GET /requests/{id}."""
     user = request.auth
-    estate = get_visible(Estate, user, pk=payload.estate)
-    units = Unit.objects.restrict(user, VIEW).filter(estate=estate)
-    areas = CommonArea.objects.restrict(user, VIEW).filter(estate=estate)
-    residents = Resident.objects.restrict(user, VIEW).filter(company_id=estate.company_id)
-    staff = selectors.estate_staff(user, estate)
+    # The service decides who may report in the estate and about which unit (404 for an
+    # estate that is not the caller's); here the ids are only turned into rows of it.
+    estate = Estate.objects.filter(pk=payload.estate).first()
+    if estate is None:
+        raise Http404
+    units = Unit.objects.filter(estate=estate).select_related("building")
+    areas = CommonArea.objects.filter(estate=estate)
     created = services.request_create(
         actor=user,
         estate=estate,
@@ -558,12 +562,18 @@ def create_request(request, payload: RequestIn):
         location_note=payload.location_note,
         appointment_start=payload.appointment_start,
         appointment_end=payload.appointment_end,
-        reporter=_in_body("reporter", residents, payload.reporter),
+        reporter=_in_body(
+            "reporter",
+            lambda: Resident.objects.restrict(user, VIEW).filter(company_id=estate.company_id),
+            payload.reporter,
+        ),
         contact_name=payload.contact_name,
         contact_phone=payload.contact_phone,
-        praised_staff=_in_body("praised_staff", staff, payload.praised_staff),
+        praised_staff=_in_body(
+            "praised_staff", lambda: selectors.estate_staff(user, estate), payload.praised_staff
+        ),
     )
-    return Status(201, _request_for(user, created.pk))
+    return Status(201, created)
 
 
 @router.get("/{request_id}", response={200: RequestDetailOut, **READ_ERRORS})

@@ -291,6 +291,7 @@ class ServiceRequest(TimeStampedModel):
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["reporter_user", "-created_at"]),
             models.Index(fields=["estate", "kind", "category"]),
+            models.Index(fields=["building", "-created_at"]),
         ]
 
     def __str__(self):

@@ -1,5 +1,6 @@
 """Every read of requests that pages and the API share, always through restrict()."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -19,16 +20,15 @@ from jiayuan.servicedesk.models import (
     Status,
 )
 
-LIST_RELATED = (
-    "estate",
-    "unit",
-    "unit__building",
-    "common_area",
-    "assignee",
-    "team",
-    "first_contact",
-    "reporter",
-)
+# What a list row shows besides its own columns. The place is joined; the people, the team
+# and the estate are read in one query each for the whole page: every join more multiplies
+# PostgreSQL's planning time (9 joins took 14 ms to plan a 1 ms query).
+LIST_JOINED = ("unit", "unit__building", "common_area")
+LIST_PREFETCHED = ("estate", "assignee", "team", "first_contact", "reporter")
+
+
+def with_list_relations(rows: QuerySet) -> QuerySet:
+    return rows.select_related(*LIST_JOINED).prefetch_related(*LIST_PREFETCHED)
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,33 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _visible(user, estate) -> QuerySet:
+    if estate is None:
+        return ServiceRequest.objects.restrict(user, VIEW)
+    return ServiceRequest.objects.restrict_in_estate(user, estate, VIEW)
+
+
+# A whole request number as staff read it out on the phone: BX20261122-0007.
+WHOLE_NUMBER = re.compile(r"[A-Za-z]{2}\d{8}-\d{4,}")
+
+
+def _search(term: str, estate) -> Q:
+    """A whole number finds its request through the (company, number) index; anything else
+    is looked for in the number, the contact's name and phone, and the description."""
+    if WHOLE_NUMBER.fullmatch(term):
+        whole = Q(number=term.upper())
+        return whole & Q(company_id=estate.company_id) if estate is not None else whole
+    return (
+        Q(number__icontains=term)
+        | Q(contact_phone__endswith=term)
+        | Q(contact_name__icontains=term)
+        | Q(description__icontains=term)
+    )
+
+
 def request_queue(user, *, estate=None, filters: QueueFilters = QueueFilters()) -> QuerySet:
     """Requests the user may see, newest first, filtered as the desk asks."""
-    rows = ServiceRequest.objects.restrict(user, VIEW)
-    if estate is not None:
-        rows = rows.filter(estate=estate)
+    rows = _visible(user, estate)
     f = filters
     if f.status:
         rows = rows.filter(status=f.status)
@@ -76,22 +98,14 @@ def request_queue(user, *, estate=None, filters: QueueFilters = QueueFilters()) 
     if f.created_to:
         rows = rows.filter(created_at__lt=_day_start(f.created_to) + timezone.timedelta(days=1))
     if f.search:
-        term = f.search.strip()
-        rows = rows.filter(
-            Q(number__icontains=term)
-            | Q(contact_phone__endswith=term)
-            | Q(contact_name__icontains=term)
-            | Q(description__icontains=term)
-        )
-    return rows.select_related(*LIST_RELATED).order_by("-created_at", "-id")
+        rows = rows.filter(_search(f.search.strip(), estate))
+    return with_list_relations(rows).order_by("-created_at", "-id")
 
 
 def status_counts(user, *, estate=None) -> dict[str, int]:
     """How many requests the user may see are in each state (the queue's tabs)."""
-    rows = ServiceRequest.objects.restrict(user, VIEW)
-    if estate is not None:
-        rows = rows.filter(estate=estate)
-    counts = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
+    rows = _visible(user, estate)
+    counts = dict(rows.values_list("status").annotate(n=Count("*")).order_by())
     return {status: counts.get(status, 0) for status in Status.values}
 
 
@@ -120,11 +134,13 @@ def my_work(user) -> QuerySet:
         default=Value(2),
         output_field=IntegerField(),
     )
-    return (
+    rows = (
         ServiceRequest.objects.restrict(user, VIEW)
         .filter(status__in=[Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD])
         .filter(Q(assignee=user) | Q(assignee__isnull=True, team_id__in=team_ids))
-        .select_related(*LIST_RELATED)
+    )
+    return (
+        with_list_relations(rows)
         .annotate(urgency_rank=rank)
         .order_by("urgency_rank", "appointment_start", "created_at")
     )
@@ -132,9 +148,11 @@ def my_work(user) -> QuerySet:
 
 def request_detail(user, pk) -> ServiceRequest:
     """One request with what its page shows, or 404 for a missing or hidden one."""
-    queryset = ServiceRequest.objects.select_related(
-        *LIST_RELATED, "praised_staff", "reporter_user", "related_to", "parent"
-    ).prefetch_related(
+    queryset = with_list_relations(ServiceRequest.objects.all()).prefetch_related(
+        "praised_staff",
+        "reporter_user",
+        "related_to",
+        "parent",
         "materials",
         Prefetch("photos", queryset=Photo.objects.order_by("uploaded_at", "id")),
         Prefetch(

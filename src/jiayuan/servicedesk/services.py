@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -179,25 +179,23 @@ def _handlers_to_tell(request: ServiceRequest) -> list:
 # ----------------------------------------------------------------------------- numbers
 
 
-def next_number(company, kind: str, when: datetime) -> str:
+def next_number(company_id: int, kind: str, when: datetime) -> str:
     """`BX20261122-0007`: prefix by kind, local date, the day's sequence for the company.
-    The counter row is locked while the number is taken, so concurrent intakes never get
-    the same number. Called outside the intake's own transaction, the lock lasts one
-    update rather than the whole intake (see docs/decisions.md)."""
+    One upsert takes the number: the counter row is locked only for that statement, so
+    concurrent intakes never get the same number and never wait for each other's whole
+    intake (see docs/decisions.md)."""
     prefix = NUMBER_PREFIX[kind]
     day = timezone.localdate(when)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                RequestCounter.objects.get_or_create(company=company, prefix=prefix, day=day)
-        except IntegrityError:
-            pass  # created by a concurrent intake a moment ago
-        RequestCounter.objects.filter(company=company, prefix=prefix, day=day).update(
-            last=F("last") + 1
+    table = connection.ops.quote_name(RequestCounter._meta.db_table)
+    # Both PostgreSQL and SQLite (3.35+) take INSERT … ON CONFLICT … RETURNING.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (company_id, prefix, day, last) VALUES (%s, %s, %s, 1) "  # noqa: S608 - the table name is ours
+            "ON CONFLICT (company_id, prefix, day) DO UPDATE SET last = "
+            f"{table}.last + 1 RETURNING last",
+            [company_id, prefix, day],
         )
-        last = RequestCounter.objects.values_list("last", flat=True).get(
-            company=company, prefix=prefix, day=day
-        )
+        (last,) = cursor.fetchone()
     return f"{prefix}{day:%Y%m%d}-{last:04d}"
 
 
@@ -267,8 +265,6 @@ def request_create(
     collect = found.check
     if staff:
         ensure_can_in_estate(actor, ServiceRequest, ADD, estate)
-    else:
-        ensure_allowed(actor, VIEW, estate)
     collect(lambda: _choice(kind, "kind", Kind))
     collect(lambda: _choice(category, "category", Category))
     collect(lambda: _choice(urgency, "urgency", Urgency))
@@ -303,13 +299,15 @@ def request_create(
         reporter_user = reporter.user if reporter is not None else None
         first_contact = actor
     else:
+        # An owner reports in an estate where they live now; to anyone else the estate is
+        # not there, as restrict() would answer.
         resident = getattr(actor, "resident", None)
-        if resident is None:
-            raise PermissionDenied(_("You are not allowed to do this."))
-        own_units = _current_units_of(actor).filter(unit__estate=estate)
-        if not own_units.exists():
-            raise PermissionDenied(_("You are not allowed to do this."))
-        if unit is not None and not own_units.filter(unit=unit).exists():
+        own_units = set(
+            _current_units_of(actor).filter(unit__estate=estate).values_list("unit_id", flat=True)
+        )
+        if resident is None or not own_units:
+            raise Http404(_("Not found."))
+        if unit is not None and unit.pk not in own_units:
             found.add("unit", _("You can only report about your own units."))
         # An owner reports for themself on the portal; what only the desk records is refused
         # rather than ignored, so an app's mistake is seen.
@@ -332,11 +330,11 @@ def request_create(
     now = timezone.now()
     # Everything is checked before the number is taken: a number is skipped only when the
     # database itself fails the write below.
-    number = next_number(estate.company, kind, now)
+    number = next_number(estate.company_id, kind, now)
     return _save_new_request(
         actor,
         ServiceRequest(
-            company=estate.company,
+            company_id=estate.company_id,
             estate=estate,
             number=number,
             kind=kind,
@@ -362,10 +360,15 @@ def request_create(
     )
 
 
+RELATED_FIELDS = [f.name for f in ServiceRequest._meta.get_fields() if f.is_relation and f.concrete]
+
+
 @transaction.atomic
 def _save_new_request(actor, request: ServiceRequest, prepared) -> ServiceRequest:
     estate, kind, description = request.estate, request.kind, request.description
-    request.full_clean(exclude=["company", "estate"], validate_constraints=False)
+    # The related rows were read from the database a moment ago: checking that each still
+    # exists would cost a query apiece for nothing.
+    request.full_clean(exclude=RELATED_FIELDS, validate_constraints=False)
     request.save()
     _save_photos(actor, request, Photo.Stage.REPORT, prepared)
     record_event(
@@ -918,8 +921,7 @@ def request_transfer(
     request.assignee, request.team = assignee, team
     _start_handling(actor, request, assignee, team, previous=previous)
     # A repair in progress goes back to "dispatched": the new technician still has to arrive.
-    if request.status == Status.IN_PROGRESS:
-        request.status = Status.DISPATCHED
+    # Passed as the target, so the event's `before` keeps the state it left.
     _finish(
         actor,
         request,
@@ -927,6 +929,7 @@ def request_transfer(
         before=before,
         fields=["assignee", "team"],
         extra={**_handler_snapshot(request), "reason": reason},
+        target=Status.DISPATCHED if request.status == Status.IN_PROGRESS else None,
     )
     _notify_staff(
         request,

@@ -1,0 +1,152 @@
+"""The web server of the request-creation load benchmark (bench/request_create_load.py):
+the product as `jiayuan start` serves it (waitress, 8 threads), plus reference endpoints
+measured beside it in the same process:
+
+- POST /bench/minimal-insert: inserts the same rows as an owner's request creation (the
+  request and its audit event) in one transaction, with no sign-in, checks or numbering;
+- POST /bench/bare: a Django Ninja endpoint that reads the JSON body and answers it,
+  without touching the database;
+- GET /bench/created: how many portal requests the product stored, and how many distinct
+  numbers they carry (the driver compares them with the 201 answers it counted).
+
+    python bench/create_load_server.py PORT OWNERS SETUP_FILE   (DATABASE_URL: the database)
+
+Before serving it migrates the database, creates an estate with OWNERS owners, each with a
+flat and an API token, and writes them to SETUP_FILE as JSON.
+"""
+
+import json
+import os
+import sys
+import uuid
+
+from django.urls import include, path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiayuan.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+
+def _reference_api():
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+    from django.db.models import Count
+    from django.utils import timezone
+    from ninja import NinjaAPI, Schema
+
+    from jiayuan.core.models import AuditEvent
+    from jiayuan.org.models import Unit
+    from jiayuan.servicedesk.models import ServiceRequest
+
+    api = NinjaAPI(urls_namespace="bench", auth=None, docs_url=None, openapi_url=None)
+
+    class Body(Schema):
+        estate: int
+        kind: str
+        category: str
+        description: str
+        unit: int | None = None
+
+    @api.post("/bare")
+    def bare(request, payload: Body):
+        return {"estate": payload.estate, "description": payload.description}
+
+    @api.post("/minimal-insert", response={201: dict})
+    def minimal_insert(request, payload: Body):
+        unit = Unit.objects.select_related("estate").get(pk=payload.unit)
+        with transaction.atomic():
+            row = ServiceRequest.objects.create(
+                company_id=unit.estate.company_id,
+                estate_id=payload.estate,
+                number=uuid.uuid4().hex[:20],
+                kind=payload.kind,
+                category=payload.category,
+                urgency="normal",
+                channel="staff",
+                unit_id=payload.unit,
+                building_id=unit.building_id,
+                description=payload.description,
+                created_at=timezone.now(),
+            )
+            AuditEvent.objects.create(
+                code="servicedesk.created",
+                company_id=row.company_id,
+                estate_id=payload.estate,
+                target_type=ContentType.objects.get_for_model(ServiceRequest),
+                target_id=str(row.pk),
+                after={"number": row.number},
+            )
+        return 201, {"id": row.pk, "number": row.number}
+
+    @api.get("/created")
+    def created(request):
+        portal = ServiceRequest.objects.filter(channel="portal")
+        return portal.aggregate(rows=Count("id"), numbers=Count("number", distinct=True))
+
+    return api
+
+
+def prepare(owners: int) -> dict:
+    """An estate with `owners` owners, each with a flat and an API token."""
+    from decimal import Decimal
+
+    from django.core.management import call_command
+
+    from jiayuan.accounts.models import User
+    from jiayuan.accounts.services import token_create
+    from jiayuan.org.models import Building, Company, Estate, Residency, Resident, Unit
+
+    call_command("migrate", verbosity=0)
+    company = Company.objects.create(name="负载测试物业", code=f"load-{uuid.uuid4().hex[:6]}")
+    estate = Estate.objects.create(company=company, name="负载花园", code="L")
+    building = Building.objects.create(estate=estate, name="1号楼", floors_above=30)
+    people = []
+    for n in range(owners):
+        unit = Unit.objects.create(
+            estate=estate,
+            building=building,
+            number=f"{n // 4 + 1}0{n % 4 + 1}",
+            floor=n // 4 + 1,
+            gross_area=Decimal("90"),
+        )
+        mobile = f"139{n:08d}"
+        user = User.objects.create_user(username=f"load_owner_{n}", name=f"业主{n}", mobile=mobile)
+        resident = Resident.objects.create(
+            company=company, user=user, name=user.name, mobile=mobile
+        )
+        Residency.objects.create(resident=resident, unit=unit, relation=Residency.Relation.OWNER)
+        _token, secret = token_create(actor=user, name="load")
+        people.append({"unit": unit.pk, "token": secret})
+    return {"estate": estate.pk, "owners": people}
+
+
+urlpatterns: list = []
+
+
+def serve(port: int, owners: int, setup_file: str) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from waitress import serve as waitress_serve
+
+    from jiayuan.wsgi import application
+
+    # Pages name their static files; the hashed manifest is a deployment step, not needed here.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    setup = prepare(owners)
+    urlpatterns.extend([path("bench/", _reference_api().urls), path("", include("jiayuan.urls"))])
+    settings.ROOT_URLCONF = __name__
+    with open(setup_file + ".part", "w") as handle:
+        json.dump(setup, handle)
+    os.replace(setup_file + ".part", setup_file)
+    # The same server settings as `jiayuan start`.
+    waitress_serve(application, listen=f"127.0.0.1:{port}", threads=8, ident="jiayuan")
+
+
+if __name__ == "__main__":
+    sys.modules.setdefault("create_load_server", sys.modules[__name__])
+    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])

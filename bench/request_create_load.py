@@ -1,0 +1,260 @@
+"""Owners creating requests at once: 16 clients, each an owner with an API token, post new
+repairs to the product's `POST /api/v1/requests` over keep-alive HTTP connections to the
+server `jiayuan start` runs (waitress, 8 threads), on PostgreSQL. Measured in the same run,
+against the same server and database:
+
+- minimal insert: the same two rows (request and audit event) in one transaction, with no
+  sign-in, checks, numbering or notifications — what the database alone allows;
+- bare Ninja: an endpoint that parses the body and answers without the database.
+
+    .venv/bin/python bench/request_create_load.py                   # 16 clients, 3 × 10 s
+    .venv/bin/python bench/request_create_load.py --clients 32 --seconds 20
+
+The endpoints take turns in rounds so a slow minute of the machine hits all of them. It
+prints requests per second, p50 and p95 per endpoint, the errors, the product's share of
+the minimal insert's throughput, and checks that every 201 the clients counted is a stored
+request with its own number. The tests run `run()` for a second on SQLite so this script
+cannot rot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/jiayuan_bench_load"
+ENDPOINTS = {
+    "product create": "/api/v1/requests",
+    "minimal insert": "/bench/minimal-insert",
+    "bare Ninja": "/bench/bare",
+}
+DESCRIPTIONS = [
+    "厨房水龙头一直滴水，麻烦尽快上门看看",
+    "卫生间地漏返味，下水很慢",
+    "客厅插座没电了，空开没跳",
+    "入户门锁芯坏了，钥匙拧不动",
+]
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status in (200, 201))
+
+    @property
+    def errors(self) -> int:
+        return sum(self.statuses.values()) - self.ok + len(self.failures)
+
+    @property
+    def per_second(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        if len(self.latencies) < 2:
+            return self.latencies[0] if self.latencies else 0.0
+        return statistics.quantiles(self.latencies, n=100)[round(share * 100) - 1]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _prepare_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def start_server(database_url: str, owners: int, workdir: str):
+    """The server subprocess and the owners it prepared."""
+    port = _free_port()
+    setup_file = os.path.join(workdir, "setup.json")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JIAYUAN_DATA_DIR": workdir,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(HERE),
+    }
+    server = subprocess.Popen(  # noqa: S603 - our own script with our own arguments
+        [sys.executable, str(HERE / "create_load_server.py"), str(port), str(owners), setup_file],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.path.join(workdir, "server.log"), "w"),  # noqa: SIM115 - closed with it
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            log = Path(workdir, "server.log").read_text()[-3000:]
+            raise RuntimeError(f"the server stopped:\n{log}")
+        if os.path.exists(setup_file):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return server, port, json.loads(Path(setup_file).read_text())
+            except OSError:
+                pass
+        time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the server did not start within 3 minutes")
+
+
+def _client(port, path, owner, estate, stop_at, result, lock, seq):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {owner['token']}",
+        "Accept-Language": "zh-hans",
+    }
+    latencies, statuses, failures = [], {}, []
+    n = seq
+    while time.perf_counter() < stop_at:
+        body = json.dumps(
+            {
+                "estate": estate,
+                "kind": "repair",
+                "category": "plumbing",
+                "description": DESCRIPTIONS[n % len(DESCRIPTIONS)],
+                "unit": owner["unit"],
+            }
+        )
+        n += 1
+        started = time.perf_counter()
+        try:
+            connection.request("POST", path, body, headers)
+            response = connection.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            failures.append(repr(exc))
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            continue
+        latencies.append((time.perf_counter() - started) * 1000)
+        statuses[response.status] = statuses.get(response.status, 0) + 1
+    connection.close()
+    with lock:
+        result.latencies.extend(latencies)
+        result.failures.extend(failures)
+        for status, count in statuses.items():
+            result.statuses[status] = result.statuses.get(status, 0) + count
+
+
+def load(port: int, setup: dict, result: Result, path: str, clients: int, seconds: float):
+    """`clients` threads, one owner each, posting for `seconds`; adds to `result`."""
+    lock = threading.Lock()
+    owners = setup["owners"]
+    stop_at = time.perf_counter() + seconds
+    threads = [
+        threading.Thread(
+            target=_client,
+            args=(port, path, owners[i % len(owners)], setup["estate"], stop_at, result, lock, i),
+        )
+        for i in range(clients)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.seconds += time.perf_counter() - started
+
+
+def stored(port: int) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/bench/created")
+    return json.loads(connection.getresponse().read())
+
+
+def run(
+    database_url: str, *, clients: int = 16, seconds: float = 10, rounds: int = 3, progress=print
+) -> tuple[list[Result], dict]:
+    """Start the server on `database_url` (dropped and made again when PostgreSQL), load
+    each endpoint in turns, and return the results and what the server stored."""
+    _prepare_database(database_url)
+    with tempfile.TemporaryDirectory(prefix="jiayuan-load-") as workdir:
+        server, port, setup = start_server(database_url, clients, workdir)
+        try:
+            results = {name: Result(name) for name in ENDPOINTS}
+            for name, path in ENDPOINTS.items():  # warm every code path first
+                load(port, setup, Result(name), path, clients, min(1.0, seconds / 4))
+            before = stored(port)
+            for round_number in range(1, rounds + 1):
+                for name, path in ENDPOINTS.items():
+                    load(port, setup, results[name], path, clients, seconds)
+                    progress(f"  round {round_number}/{rounds}: {name} done")
+            after = stored(port)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    created = results["product create"]
+    check = {
+        "answered_201": created.statuses.get(201, 0),
+        "stored": after["rows"] - before["rows"],
+        "distinct_numbers": after["numbers"] - before["numbers"],
+    }
+    return list(results.values()), check
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10, help="per endpoint per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    args = parser.parse_args()
+    print(
+        f"{args.clients} clients, {args.rounds} rounds of {args.seconds:g} s per endpoint, "
+        f"on {args.database.rsplit('@', 1)[-1]}"
+    )
+    results, check = run(
+        args.database, clients=args.clients, seconds=args.seconds, rounds=args.rounds
+    )
+    print(f"\n{'endpoint':<16} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+    for r in results:
+        print(
+            f"{r.name:<16} {r.per_second:8.1f} {r.percentile(0.5):8.1f} "
+            f"{r.percentile(0.95):8.1f} {r.errors:7d}"
+        )
+    for r in results:
+        if r.failures or set(r.statuses) - {200, 201}:
+            print(f"{r.name}: statuses {r.statuses}, failures {r.failures[:3]}")
+    by_name = {r.name: r for r in results}
+    if by_name["minimal insert"].per_second:
+        share = by_name["product create"].per_second / by_name["minimal insert"].per_second
+        print(f"\nproduct create / minimal insert throughput: {share:.0%}")
+    print(
+        f"201 answers {check['answered_201']}, stored {check['stored']}, "
+        f"distinct numbers {check['distinct_numbers']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
