@@ -544,10 +544,12 @@ def create_request(request, payload: RequestIn):
     user = request.auth
     # The service decides who may report in the estate and about which unit (404 for an
     # estate that is not the caller's); here the ids are only turned into rows of it.
-    estate = Estate.objects.filter(pk=payload.estate).first()
+    units = Unit.objects.filter(estate_id=payload.estate).select_related("estate", "building")
+    unit = _in_body("unit", units, payload.unit)
+    # An owner's report names their unit, which brings its estate along.
+    estate = unit.estate if unit else Estate.objects.filter(pk=payload.estate).first()
     if estate is None:
         raise Http404
-    units = Unit.objects.filter(estate=estate).select_related("building")
     areas = CommonArea.objects.filter(estate=estate)
     created = services.request_create(
         actor=user,
@@ -557,7 +559,7 @@ def create_request(request, payload: RequestIn):
         urgency=payload.urgency,
         description=payload.description,
         channel=payload.channel,
-        unit=_in_body("unit", units, payload.unit),
+        unit=unit,
         common_area=_in_body("common_area", areas, payload.common_area),
         location_note=payload.location_note,
         appointment_start=payload.appointment_start,

@@ -301,12 +301,12 @@ def request_create(
     else:
         # An owner reports in an estate where they live now; to anyone else the estate is
         # not there, as restrict() would answer.
-        resident = getattr(actor, "resident", None)
-        own_units = set(
-            _current_units_of(actor).filter(unit__estate=estate).values_list("unit_id", flat=True)
+        homes = list(
+            _current_units_of(actor).filter(unit__estate=estate).select_related("resident")
         )
-        if resident is None or not own_units:
+        if not homes:
             raise Http404(_("Not found."))
+        resident, own_units = homes[0].resident, {home.unit_id for home in homes}
         if unit is not None and unit.pk not in own_units:
             found.add("unit", _("You can only report about your own units."))
         # An owner reports for themself on the portal; what only the desk records is refused
