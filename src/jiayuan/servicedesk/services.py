@@ -920,16 +920,20 @@ def request_transfer(
     previous = _end_handling(request, Handling.Outcome.TRANSFERRED, reason)
     request.assignee, request.team = assignee, team
     _start_handling(actor, request, assignee, team, previous=previous)
-    # A repair in progress goes back to "dispatched": the new technician still has to arrive.
-    # Passed as the target, so the event's `before` keeps the state it left.
+    # A repair in progress goes back to "dispatched": the new technician still has to arrive
+    # (the old one's arrival is theirs, kept on their hop of the trail). Passed as the
+    # target, so the event's `before` keeps the state it left.
+    back_to_dispatched = request.status == Status.IN_PROGRESS
+    if back_to_dispatched:
+        request.arrived_at = None
     _finish(
         actor,
         request,
         transition,
         before=before,
-        fields=["assignee", "team"],
+        fields=["assignee", "team", "arrived_at"],
         extra={**_handler_snapshot(request), "reason": reason},
-        target=Status.DISPATCHED if request.status == Status.IN_PROGRESS else None,
+        target=Status.DISPATCHED if back_to_dispatched else None,
     )
     _notify_staff(
         request,
@@ -1350,6 +1354,7 @@ def _auto_rate_rules():
 @transaction.atomic
 def _auto_close_one(pk: int, cutoff: datetime, stars: int) -> int:
     request = _locked(ServiceRequest(pk=pk))
+    closed_now = 0
     if request.status in (Status.COMPLETED, Status.REPLIED):
         finished = request.completed_at or request.replied_at
         if finished is None or finished > cutoff:
@@ -1366,12 +1371,14 @@ def _auto_close_one(pk: int, cutoff: datetime, stars: int) -> int:
             before={"status": old},
             after={"status": request.status},
         )
+        closed_now = 1
+    # A praise is closed but never rated: nobody rates being thanked.
     if request.status != Status.CLOSED or request.kind == Kind.PRAISE:
-        return 0
+        return closed_now
     if Rating.objects.filter(request=request).exists():
-        return 0
+        return closed_now
     if request.closed_at is None or (request.closed_at > cutoff and not request.auto_closed):
-        return 0
+        return closed_now
     rating = Rating.objects.create(
         request=request,
         overall=stars,

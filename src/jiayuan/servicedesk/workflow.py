@@ -88,7 +88,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         _("Transfer"),
         REPAIR | COMPLAINT,
         {S.DISPATCHED, S.IN_PROGRESS, S.INVESTIGATING},
-        None,  # stays where it is, with another handler
+        None,  # stays where it is with another handler; in progress goes back to dispatched
         DISPATCH,
         needs_reason=True,
     ),
