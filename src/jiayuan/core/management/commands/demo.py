@@ -2,14 +2,13 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jiayuan import demo
 from jiayuan.org.demo import (
     DEMO_COMPANY_NAME,
     DEMO_PASSWORD,
     FULL_PLAN,
     SMALL_PLAN,
     DemoError,
-    build_demo,
-    delete_demo,
     demo_exists,
     demo_logins,
 )
@@ -29,8 +28,8 @@ def print_logins(stdout) -> None:
 class Command(BaseCommand):
     help = (
         f"Build the demo company {DEMO_COMPANY_NAME}: a residential estate of about 1,200 "
-        "units, a commercial tower, residents, staff for every role and teams. Does nothing "
-        "if it already exists."
+        "units, a commercial tower, residents, staff for every role, teams and a service desk "
+        "with a few hundred requests in every state. Does nothing if it already exists."
     )
 
     def add_arguments(self, parser):
@@ -46,7 +45,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *, reset: bool, small: bool, **options):
-        if reset and delete_demo():
+        if reset and demo.delete():
             self.stdout.write("Deleted the demo company.")
         if demo_exists():
             self.stdout.write("The demo company already exists; nothing to do (--reset rebuilds).")
@@ -54,7 +53,7 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         try:
-            build_demo(plan=SMALL_PLAN if small else FULL_PLAN, progress=self._progress)
+            demo.build(plan=SMALL_PLAN if small else FULL_PLAN, progress=self._progress)
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Demo built in {time.monotonic() - started:.1f} s."))

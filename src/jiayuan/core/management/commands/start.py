@@ -13,8 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
 
+from jiayuan import demo
 from jiayuan.core.management.commands.demo import print_logins
-from jiayuan.org.demo import FULL_PLAN, DemoError, build_demo
+from jiayuan.org.demo import FULL_PLAN, DemoError
 from jiayuan.org.models import Company
 
 # How long children get to finish what they are doing after being asked to stop.
@@ -75,7 +76,7 @@ class Command(BaseCommand):
         if not no_demo and not Company.objects.exists():
             self._say("Empty database: building the demo company…")
             try:
-                build_demo(plan=FULL_PLAN, progress=lambda line: self._say(f"  {line}"))
+                demo.build(plan=FULL_PLAN, progress=lambda line: self._say(f"  {line}"))
             except DemoError as exc:
                 raise CommandError(f"{exc} Start with --no-demo to skip the demo.") from exc
         self._run(self._children(host, port), host, port)

@@ -1,0 +1,38 @@
+"""The demo as `jiayuan demo` and `jiayuan start` build it: the organisation (org.demo),
+then what each app keeps in it. One place so a later app adds its part here, and removal
+runs in the reverse order so nothing is left pointing at what went first."""
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+from jiayuan.org.demo import (
+    DEMO_COMPANY_CODE,
+    FULL_PLAN,
+    SMALL_PLAN,
+    DemoPlan,
+    build_demo,
+    delete_demo,
+)
+from jiayuan.org.models import Company
+from jiayuan.servicedesk.demo import build_service_demo, delete_service_demo
+
+
+def build(
+    plan: DemoPlan = FULL_PLAN, progress: Callable[[str], None] = lambda line: None
+) -> Company:
+    """The whole demo, all or nothing; refuses (DemoError) if it already exists."""
+    with transaction.atomic():
+        company = build_demo(plan=plan, progress=progress)
+        build_service_demo(company, small=plan is SMALL_PLAN, progress=progress)
+    return company
+
+
+def delete() -> bool:
+    """Remove the demo company with everything in it; False if there is none."""
+    company = Company.objects.filter(code=DEMO_COMPANY_CODE).first()
+    if company is None:
+        return False
+    with transaction.atomic():
+        delete_service_demo(company)
+        return delete_demo()
