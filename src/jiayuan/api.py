@@ -188,6 +188,7 @@ def _register_routers() -> None:
     api.add_router("/return-visits", servicedesk.visits_router)
     api.add_router("/photos", servicedesk.photos_router)
     api.add_router("/reply-templates", servicedesk.templates_router)
+    api.add_router("/request-categories", servicedesk.categories_router)
 
 
 _register_routers()

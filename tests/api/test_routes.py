@@ -312,6 +312,11 @@ ROUTES: dict[tuple[str, str], Route] = {
         ),
         prepare=_due_visit,
     ),
+    ("GET", "/request-categories"): Route(
+        OBJECT,
+        "owner_a101",
+        lambda p, x: (f"/request-categories?estate={p.estate_a.pk}", None),
+    ),
     ("GET", "/reply-templates"): Route(
         LIST,
         "clerk_a",

@@ -50,6 +50,7 @@ router = Router(tags=["service desk"])
 visits_router = Router(tags=["service desk"])
 photos_router = Router(tags=["service desk"])
 templates_router = Router(tags=["service desk"])
+categories_router = Router(tags=["service desk"])
 
 # A step can also be refused because someone else got there first.
 STEP_ERRORS = {**WRITE_ERRORS, 409: ErrorOut}
@@ -293,6 +294,11 @@ class TimelineEntryOut(Schema):
     tone: str
 
 
+class CategoryOut(Schema):
+    code: str
+    label: str
+
+
 class ReplyTemplateOut(Schema):
     id: int
     kind: str
@@ -376,6 +382,10 @@ class VisitIn(InputSchema):
     follow_up: str = Field(
         "", max_length=10, description='"reopen" or "complaint" for an unhappy owner.'
     )
+
+
+class CategoryFilter(Schema):
+    estate: ObjectId
 
 
 class VisitFilter(Schema):
@@ -712,3 +722,16 @@ def list_reply_templates(request, filters: Query[TemplateFilter]):
     estate = None if filters.estate is None else get_visible(Estate, user, pk=filters.estate)
     company = estate.company if estate is not None else None
     return selectors.reply_templates(user, company, kind=filters.kind or "")
+
+
+# ----------------------------------------------------------------------------- categories
+
+
+@categories_router.get("", response={200: list[CategoryOut], **READ_ERRORS})
+def list_categories(request, filters: Query[CategoryFilter]):
+    """The categories the estate's company takes requests in, for a report form."""
+    estate = get_visible(Estate, request.auth, pk=filters.estate)
+    return [
+        {"code": code, "label": str(label)}
+        for code, label in services.offered_categories(estate.company_id)
+    ]

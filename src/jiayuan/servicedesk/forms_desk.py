@@ -161,8 +161,9 @@ class RecordForm(forms.Form):
     appointment_start = _datetime_field(_("Visit from"))
     appointment_end = _datetime_field(_("Visit until"))
 
-    def __init__(self, *args, residents, units, common_areas, **kwargs):
+    def __init__(self, *args, residents, units, common_areas, categories, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["category"].choices = CHOOSE + categories
         self.fields["reporter"].queryset = residents
         self.fields["unit"].queryset = units
         self.fields["common_area"].queryset = common_areas
@@ -270,6 +271,12 @@ class DeskSettingsForm(forms.Form):
     return_visit_within_hours = forms.IntegerField(
         label=_("Return visit within (hours)"), min_value=1, max_value=24 * 90
     )
+    offered_categories = forms.MultipleChoiceField(
+        label=_("Categories offered"),
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("What owners and the desk can choose when reporting."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -285,6 +292,7 @@ class DeskSettingsForm(forms.Form):
             "auto_rate_after_hours": settings_row.auto_rate_after_hours,
             "auto_rating": settings_row.auto_rating,
             "return_visit_within_hours": settings_row.return_visit_within_hours,
+            "offered_categories": [code for code, _label in settings_row.category_choices()],
         }
         for kind in Kind.values:
             initial[_visit_field_name(kind)] = settings_row.visit_policy_for(kind)
@@ -297,4 +305,5 @@ class DeskSettingsForm(forms.Form):
             "auto_rating": data["auto_rating"],
             "return_visit_within_hours": data["return_visit_within_hours"],
             "visit_policy": {kind: data[_visit_field_name(kind)] for kind in Kind.values},
+            "offered_categories": data["offered_categories"],
         }

@@ -178,6 +178,7 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, choices: ReportChoices, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["category"].choices = CHOOSE + choices.categories
         self._units = {unit.pk: unit for unit in choices.units}
         self._areas = {area.pk: area for area in choices.common_areas}
         self._staff = {user.pk: user for _estate, user in choices.staff}

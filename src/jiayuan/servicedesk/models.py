@@ -572,6 +572,12 @@ class DeskSettings(models.Model):
         _("return visit within (hours)"), default=72, validators=[MinValueValidator(1)]
     )
     visit_policy = models.JSONField(_("return visit policy per kind"), default=dict, blank=True)
+    offered_categories = models.JSONField(
+        _("categories offered"),
+        default=list,
+        blank=True,
+        help_text=_("The categories owners and the desk choose from; none chosen: all."),
+    )
 
     objects = RestrictedQuerySet.as_manager()
     access = Access(
@@ -598,6 +604,11 @@ class DeskSettings(models.Model):
 
     def visit_policy_for(self, kind: str) -> str:
         return self.visit_policy.get(kind) or self.DEFAULT_VISIT_POLICY[kind]
+
+    def category_choices(self) -> list[tuple[str, str]]:
+        """The categories this company takes requests in, in the default order."""
+        offered = set(self.offered_categories or Category.values)
+        return [(code, label) for code, label in Category.choices if code in offered]
 
 
 class ReplyTemplate(TimeStampedModel):

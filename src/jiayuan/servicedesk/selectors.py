@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from jiayuan.core.access import VIEW, get_visible
 from jiayuan.core.models import AuditEvent
+from jiayuan.core.taxonomy import Category
 from jiayuan.servicedesk.events import DeskEvent
 from jiayuan.servicedesk.models import (
     OPEN_STATUSES,
@@ -213,6 +214,7 @@ class ReportChoices:
     units: list
     common_areas: list
     staff: list
+    categories: list  # (code, label) the companies of those estates take requests in
 
 
 def report_choices(user) -> ReportChoices:
@@ -245,7 +247,15 @@ def report_choices(user) -> ReportChoices:
             if works_here and (estate.pk, membership.user_id) not in seen:
                 seen.add((estate.pk, membership.user_id))
                 staff.append((estate, membership.user))
-    return ReportChoices(units=units, common_areas=list(areas), staff=staff)
+    from jiayuan.servicedesk.services import offered_categories
+
+    offered = {
+        code
+        for company_id in {e.company_id for e in estates.values()}
+        for code, _label in offered_categories(company_id)
+    }
+    categories = [(code, label) for code, label in Category.choices if code in offered]
+    return ReportChoices(units=units, common_areas=list(areas), staff=staff, categories=categories)
 
 
 def callable_phone(user, request: ServiceRequest) -> str:

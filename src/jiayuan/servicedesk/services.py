@@ -90,6 +90,12 @@ def desk_settings(company) -> DeskSettings:
     return DeskSettings.objects.filter(company=company).first() or DeskSettings(company=company)
 
 
+def offered_categories(company_id: int) -> list[tuple[str, str]]:
+    """(code, label) of the categories the company takes requests in."""
+    row = DeskSettings.objects.filter(company_id=company_id).first() or DeskSettings()
+    return row.category_choices()
+
+
 def _clean_text(value, field: str, *, required: bool, limit: int) -> str:
     text = (value or "").strip() if isinstance(value, str) else value
     if text is None or text == "":
@@ -267,6 +273,8 @@ def request_create(
         ensure_can_in_estate(actor, ServiceRequest, ADD, estate)
     collect(lambda: _choice(kind, "kind", Kind))
     collect(lambda: _choice(category, "category", Category))
+    if category in Category.values and category not in dict(offered_categories(estate.company_id)):
+        found.add("category", _("This company does not take requests of this category."))
     collect(lambda: _choice(urgency, "urgency", Urgency))
     description = collect(
         lambda: _clean_text(description, "description", required=True, limit=DESCRIPTION_MAX)
@@ -1514,11 +1522,27 @@ def reply_template_delete(*, actor, template: ReplyTemplate) -> None:
 
 
 SETTINGS_FIELDS = {
+    "offered_categories",
     "auto_rate_after_hours",
     "auto_rating",
     "return_visit_within_hours",
     "visit_policy",
 }
+
+
+def _offered_categories(value) -> list[str]:
+    """Known category codes, in the default order; an empty list offers them all."""
+    if not isinstance(value, list | tuple) or not all(isinstance(code, str) for code in value):
+        raise ValidationError({"offered_categories": _("Send a list of category codes.")})
+    unknown = set(value) - set(Category.values)
+    if unknown:
+        raise ValidationError(
+            {
+                "offered_categories": _("Unknown categories: %(codes)s.")
+                % {"codes": ", ".join(sorted(unknown))}
+            }
+        )
+    return [code for code in Category.values if code in set(value)]
 
 
 def _visit_policy(value) -> dict:
@@ -1539,6 +1563,8 @@ def desk_settings_update(*, actor, company, **changes) -> DeskSettings:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
     if "visit_policy" in changes:
         changes["visit_policy"] = _visit_policy(changes["visit_policy"])
+    if "offered_categories" in changes:
+        changes["offered_categories"] = _offered_categories(changes["offered_categories"])
     settings_row, _created = DeskSettings.objects.select_for_update().get_or_create(company=company)
     before = snapshot(settings_row, sorted(SETTINGS_FIELDS))
     for name, value in changes.items():

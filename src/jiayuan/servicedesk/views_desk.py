@@ -220,6 +220,7 @@ def record(request):
         residents=residents,
         units=units,
         common_areas=org_selectors.common_area_list(request.user, estate=estate),
+        categories=services.offered_categories(estate.company_id),
     )
     if request.method == "POST" and form.is_valid():
         try:

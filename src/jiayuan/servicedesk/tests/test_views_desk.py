@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.roles import Role
+from jiayuan.core.taxonomy import Category
 from jiayuan.core.testing import make_building, make_owner, make_staff, make_unit
 from jiayuan.org.models import Team
 from jiayuan.servicedesk import services
@@ -1146,6 +1147,7 @@ SETTINGS = {
     "visit_inquiry": "never",
     "visit_suggestion": "never",
     "visit_praise": "never",
+    "offered_categories": Category.values,
 }
 
 
