@@ -287,7 +287,13 @@ class ServiceRequest(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["estate", "status", "-created_at"]),
-            models.Index(fields=["estate", "-created_at"]),
+            # The queue's counts by state, kind, category and urgency come from this index
+            # alone on PostgreSQL (the included columns); SQLite ignores `include`.
+            models.Index(
+                fields=["estate", "-created_at"],
+                include=["status", "kind", "category", "urgency"],
+                name="request_estate_recent",
+            ),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["reporter_user", "-created_at"]),
             models.Index(fields=["estate", "kind", "category"]),

@@ -409,6 +409,24 @@ class TestQueue:
         last = client.get(reverse("servicedesk:queue"), {"page": 2})
         assert len(last.context["page"].object_list) == 1
 
+    def test_a_tab_total_taken_from_the_counts_matches_the_rows(self, personas):
+        p = personas
+        for n in range(3):
+            phone_repair(p, description=f"漏水{n}")
+        closed = phone_repair(p, category="electrical")
+        services.request_cancel(actor=p.clerk_a, request=closed, reason="重复")
+        client = desk(p)
+        for query, total in (
+            ({}, 4),
+            ({"status": "submitted"}, 3),
+            ({"open_only": "on"}, 3),
+            ({"status": "cancelled"}, 1),
+            ({"status": "submitted", "category": "electrical"}, 0),
+            ({"open_only": "on", "category": "plumbing"}, 3),
+        ):
+            page = client.get(reverse("servicedesk:queue"), query).context["page"]
+            assert page.paginator.count == total == len(page.object_list), query
+
     def test_query_count_does_not_grow_with_rows(self, personas, django_assert_max_num_queries):
         p = personas
         # One row with every relation the list shows, so each is read once already.
