@@ -17,6 +17,8 @@ flat and an API token, and writes them to SETUP_FILE as JSON.
 
 import json
 import os
+import signal
+import socket
 import sys
 import uuid
 
@@ -123,7 +125,7 @@ def prepare(owners: int) -> dict:
 urlpatterns: list = []
 
 
-def serve(port: int, owners: int, setup_file: str) -> None:
+def serve(port: int, owners: int, setup_file: str, processes: int = 1) -> None:
     import django
 
     django.setup()
@@ -143,10 +145,29 @@ def serve(port: int, owners: int, setup_file: str) -> None:
     with open(setup_file + ".part", "w") as handle:
         json.dump(setup, handle)
     os.replace(setup_file + ".part", setup_file)
-    # The same server settings as `jiayuan start`.
-    waitress_serve(application, listen=f"127.0.0.1:{port}", threads=8, ident="jiayuan")
+    # The same server settings as `jiayuan start`, in `processes` processes sharing one
+    # listening socket (each child opens its own database connections).
+    from django.db import connections
+
+    connections.close_all()
+    listener = socket.create_server(("127.0.0.1", port), backlog=1024)
+    children = []
+    for _ in range(processes - 1):
+        pid = os.fork()
+        if pid == 0:
+            children.clear()
+            break
+        children.append(pid)
+
+    def stop(signum, frame):
+        for child in children:
+            os.kill(child, signal.SIGTERM)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    waitress_serve(application, sockets=[listener], threads=8, ident="jiayuan")
 
 
 if __name__ == "__main__":
     sys.modules.setdefault("create_load_server", sys.modules[__name__])
-    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
+    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 1)

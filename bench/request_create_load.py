@@ -94,7 +94,7 @@ def _prepare_database(url: str) -> None:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def start_server(database_url: str, owners: int, workdir: str):
+def start_server(database_url: str, owners: int, workdir: str, processes: int = 1):
     """The server subprocess and the owners it prepared."""
     port = _free_port()
     setup_file = os.path.join(workdir, "setup.json")
@@ -106,7 +106,11 @@ def start_server(database_url: str, owners: int, workdir: str):
         "PYTHONPATH": str(HERE),
     }
     server = subprocess.Popen(  # noqa: S603 - our own script with our own arguments
-        [sys.executable, str(HERE / "create_load_server.py"), str(port), str(owners), setup_file],
+        [
+            sys.executable,
+            str(HERE / "create_load_server.py"),
+            *(str(arg) for arg in (port, owners, setup_file, processes)),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(os.path.join(workdir, "server.log"), "w"),  # noqa: SIM115 - closed with it
@@ -194,13 +198,19 @@ def stored(port: int) -> dict:
 
 
 def run(
-    database_url: str, *, clients: int = 16, seconds: float = 10, rounds: int = 3, progress=print
+    database_url: str,
+    *,
+    clients: int = 16,
+    seconds: float = 10,
+    rounds: int = 3,
+    processes: int = 1,
+    progress=print,
 ) -> tuple[list[Result], dict]:
     """Start the server on `database_url` (dropped and made again when PostgreSQL), load
     each endpoint in turns, and return the results and what the server stored."""
     _prepare_database(database_url)
     with tempfile.TemporaryDirectory(prefix="jiayuan-load-") as workdir:
-        server, port, setup = start_server(database_url, clients, workdir)
+        server, port, setup = start_server(database_url, clients, workdir, processes)
         try:
             results = {name: Result(name) for name in ENDPOINTS}
             for name, path in ENDPOINTS.items():  # warm every code path first
@@ -229,13 +239,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="per endpoint per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="web server processes (8 threads each)"
+    )
     args = parser.parse_args()
     print(
         f"{args.clients} clients, {args.rounds} rounds of {args.seconds:g} s per endpoint, "
         f"on {args.database.rsplit('@', 1)[-1]}"
     )
     results, check = run(
-        args.database, clients=args.clients, seconds=args.seconds, rounds=args.rounds
+        args.database,
+        clients=args.clients,
+        seconds=args.seconds,
+        rounds=args.rounds,
+        processes=args.processes,
     )
     print(f"\n{'endpoint':<16} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
     for r in results:

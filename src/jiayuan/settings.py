@@ -144,7 +144,11 @@ TEMPLATES = [
 
 def _databases() -> dict:
     url = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'jiayuan.sqlite3'}"
-    default = dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 0))
+    # Connections are kept between requests (checked before reuse): opening one costs the
+    # database more than a whole owner's request does (docs/benchmarks.md).
+    default = dj_database_url.parse(
+        url, conn_max_age=env_int("CONN_MAX_AGE", 600), conn_health_checks=True
+    )
     if default["ENGINE"] == "django.db.backends.sqlite3":
         if default["NAME"] != ":memory:":
             Path(default["NAME"]).parent.mkdir(parents=True, exist_ok=True)

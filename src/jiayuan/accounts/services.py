@@ -6,14 +6,16 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiayuan.accounts.events import AccountEvent
 from jiayuan.accounts.models import ApiToken, User
-from jiayuan.core.access import CHANGE, grants_of
+from jiayuan.core.access import CHANGE, grants_known_empty, grants_of
 from jiayuan.core.audit import record_event
 from jiayuan.core.roles import MANAGERS, Role
+from jiayuan.org.models import Membership
 
 # Last-used times are written at most this often, so busy clients do not write on every call.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -162,9 +164,20 @@ def token_authenticate(raw: str) -> User | None:
     if parts is None:
         return None
     key_id, secret = parts
-    token = ApiToken.objects.usable().select_related("user").filter(key_id=key_id).first()
+    # Most callers are owners: whether the user is staff at all comes with the token, which
+    # spares owners the read of their (no) memberships on every call.
+    staff = Membership.objects.filter(user_id=OuterRef("user_id"), is_active=True)
+    token = (
+        ApiToken.objects.usable()
+        .select_related("user")
+        .annotate(is_staff_member=Exists(staff))
+        .filter(key_id=key_id)
+        .first()
+    )
     if token is None or not token.matches(secret) or not token.user.is_active:
         return None
+    if not token.is_staff_member:
+        grants_known_empty(token.user)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -74,6 +74,12 @@ def grants_of(user: User) -> tuple[Grant, ...]:
     return cached
 
 
+def grants_known_empty(user: User) -> None:
+    """Record that the user holds no staff membership (learnt with another query, such as
+    the sign-in by token), so the first check does not read them again."""
+    user._jiayuan_grants = ()
+
+
 def forget_grants(user: User) -> None:
     """Call after changing a user's memberships so the next check reads them again."""
     user.__dict__.pop("_jiayuan_grants", None)

@@ -29,7 +29,7 @@ from jiayuan.core.audit import changed_only, record_event, snapshot
 from jiayuan.core.phones import validate_mainland_mobile
 from jiayuan.core.roles import ALL_STAFF, MANAGERS, Role
 from jiayuan.core.taxonomy import Category
-from jiayuan.org.models import CommonArea, Estate, Residency, Resident, Team, Unit
+from jiayuan.org.models import CommonArea, Company, Estate, Residency, Resident, Team, Unit
 from jiayuan.servicedesk import workflow
 from jiayuan.servicedesk.events import DeskEvent, event_of_action
 from jiayuan.servicedesk.models import (
@@ -90,10 +90,15 @@ def desk_settings(company) -> DeskSettings:
     return DeskSettings.objects.filter(company=company).first() or DeskSettings(company=company)
 
 
-def offered_categories(company_id: int) -> list[tuple[str, str]]:
-    """(code, label) of the categories the company takes requests in."""
-    row = DeskSettings.objects.filter(company_id=company_id).first() or DeskSettings()
-    return row.category_choices()
+def offered_categories(company: Company | int) -> list[tuple[str, str]]:
+    """(code, label) of the categories the company takes requests in. Given a company whose
+    settings were read along with it (select_related), no query is made."""
+    if isinstance(company, Company) and Company.desk_settings.is_cached(company):
+        row = getattr(company, "desk_settings", None)
+    else:
+        company_id = company.pk if isinstance(company, Company) else company
+        row = DeskSettings.objects.filter(company_id=company_id).first()
+    return (row or DeskSettings()).category_choices()
 
 
 def _clean_text(value, field: str, *, required: bool, limit: int) -> str:
@@ -273,7 +278,7 @@ def request_create(
         ensure_can_in_estate(actor, ServiceRequest, ADD, estate)
     collect(lambda: _choice(kind, "kind", Kind))
     collect(lambda: _choice(category, "category", Category))
-    if category in Category.values and category not in dict(offered_categories(estate.company_id)):
+    if category in Category.values and category not in dict(offered_categories(estate.company)):
         found.add("category", _("This company does not take requests of this category."))
     collect(lambda: _choice(urgency, "urgency", Urgency))
     description = collect(
