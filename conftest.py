@@ -1,4 +1,7 @@
+import sqlite3
+
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +22,36 @@ def personas(db):
     from jiayuan.core.testing import build_personas
 
     return build_personas()
+
+
+@pytest.fixture
+def file_database(transactional_db, tmp_path):
+    """On SQLite, run the test on a file database, as the application does.
+
+    The test database is an in-memory one in shared-cache mode, where a second writer
+    fails at once with "database table is locked" instead of waiting for the first as
+    the settings' IMMEDIATE transactions and busy timeout make it wait on a file. Its
+    schema is copied to a file and every connection of this test (each thread's too)
+    opens that file, which processes the test starts can open too; the in-memory
+    database is left untouched for the other tests."""
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    memory = connections[DEFAULT_DB_ALIAS]
+    memory.ensure_connection()
+    target = sqlite3.connect(tmp_path / "database.sqlite3")
+    memory.connection.backup(target)
+    target.close()
+    memory_settings = connections.settings[DEFAULT_DB_ALIAS]
+    connections.settings[DEFAULT_DB_ALIAS] = {
+        **memory_settings,
+        "NAME": str(tmp_path / "database.sqlite3"),
+    }
+    connections[DEFAULT_DB_ALIAS] = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        yield
+    finally:
+        connections[DEFAULT_DB_ALIAS].close()
+        connections.settings[DEFAULT_DB_ALIAS] = memory_settings
+        # Not closed: closing the last connection would drop the in-memory database.
+        connections[DEFAULT_DB_ALIAS] = memory

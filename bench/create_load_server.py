@@ -9,7 +9,7 @@ measured beside it in the same process:
 - GET /bench/created: how many portal requests the product stored, and how many distinct
   numbers they carry (the driver compares them with the 201 answers it counted).
 
-    python bench/create_load_server.py PORT OWNERS SETUP_FILE   (DATABASE_URL: the database)
+    python bench/create_load_server.py PORT OWNERS SETUP_FILE [PROCESSES]   (DATABASE_URL set)
 
 Before serving it migrates the database, creates an estate with OWNERS owners, each with a
 flat and an API token, and writes them to SETUP_FILE as JSON.
@@ -170,4 +170,5 @@ def serve(port: int, owners: int, setup_file: str, processes: int = 1) -> None:
 
 if __name__ == "__main__":
     sys.modules.setdefault("create_load_server", sys.modules[__name__])
-    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 1)
+    processes = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], processes)

@@ -16,6 +16,7 @@ from jiayuan.org.demo import (
 )
 from jiayuan.org.models import Company
 from jiayuan.servicedesk.demo import build_service_demo, delete_service_demo
+from jiayuan.sla.demo import build_sla_demo, count_demo_clocks, delete_sla_demo
 
 
 def build(
@@ -24,7 +25,9 @@ def build(
     """The whole demo, all or nothing; refuses (DemoError) if it already exists."""
     with transaction.atomic():
         company = build_demo(plan=plan, progress=progress)
+        build_sla_demo(company)
         build_service_demo(company, small=plan is SMALL_PLAN, progress=progress)
+        count_demo_clocks(company)
     return company
 
 
@@ -34,5 +37,6 @@ def delete() -> bool:
     if company is None:
         return False
     with transaction.atomic():
+        delete_sla_demo(company)
         delete_service_demo(company)
         return delete_demo()

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "jiayuan.org",
     "jiayuan.comms",
     "jiayuan.servicedesk",
+    "jiayuan.sla",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,20 @@ _TASK_BACKENDS = {
 if TASK_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASK_BACKEND must be one of {', '.join(_TASK_BACKENDS)}")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND]}}
+
+# Task workers prove they are alive every WORKER_HEARTBEAT_SECONDS. A task left running by a
+# worker silent for WORKER_LOST_AFTER_SECONDS is queued again (its worker died), or failed
+# once TASK_MAX_ATTEMPTS workers died running it: a job that kills its worker must not loop.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5)
+WORKER_LOST_AFTER_SECONDS = env_int("WORKER_LOST_AFTER_SECONDS", 60)
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
+if not 0 < 3 * WORKER_HEARTBEAT_SECONDS <= WORKER_LOST_AFTER_SECONDS:
+    # Fewer than three missed beats would take a busy, living worker for a dead one.
+    raise ImproperlyConfigured(
+        "WORKER_LOST_AFTER_SECONDS must be at least three times WORKER_HEARTBEAT_SECONDS"
+    )
+if TASK_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("TASK_MAX_ATTEMPTS must be at least 1")
 
 LOGGING = {
     "version": 1,

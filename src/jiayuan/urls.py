@@ -9,6 +9,7 @@ urlpatterns = [
     path("org/", include("jiayuan.org.urls")),
     path("notifications/", include("jiayuan.comms.urls")),
     path("service/", include("jiayuan.servicedesk.urls")),
+    path("sla/", include("jiayuan.sla.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_site.urls),
     path("api/v1/", api.urls),

@@ -133,3 +133,25 @@ class SchedulerLease(models.Model):
 
     def __str__(self):
         return self.job
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per running task worker (`jiayuan worker`), touched every few seconds: a task
+    left running by a worker that stopped touching its row is taken back (core/workers.py)."""
+
+    worker_id = models.CharField(_("worker"), max_length=64, unique=True)
+    host = models.CharField(_("host"), max_length=255)
+    pid = models.PositiveIntegerField(_("process id"))
+    started_at = models.DateTimeField(_("started at"))
+    last_seen = models.DateTimeField(_("last seen"))
+
+    objects = RestrictedQuerySet.as_manager()
+    # Machinery, not business data: no role sees it.
+    access = Access()
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self):
+        return self.worker_id

@@ -1,9 +1,11 @@
 """Personas shared by every test: two estates of one company, a third estate of another
 company, staff of each role that matters, two owners and two outsiders."""
 
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.test import Client
 
 from jiayuan.accounts.models import User
@@ -155,3 +157,27 @@ def build_personas() -> Personas:
         outsider=make_staff("outsider", "外人", estate_c, Role.ESTATE_MANAGER),
         stranger=make_user("stranger", "路人"),
     )
+
+
+def at_once(*calls) -> list:
+    """Run each call in its own thread, all released together; each result is what the
+    call returned or the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=5)
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connection.close()  # the thread's own connection
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads)
+    return results

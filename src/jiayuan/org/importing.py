@@ -1018,6 +1018,8 @@ def _write(job: ImportJob, batch: Batch) -> dict[str, int]:
             if unit.pk is not None:
                 changed_units[unit.pk] = unit
     with transaction.atomic():
+        if not _this_run(job).select_for_update().exists():
+            return {}  # a later attempt took the job over: this worker was thought dead
         ensure_may_import(job.created_by, job.estate, job.kind)
         Building.objects.bulk_create(batch.buildings, batch_size=WRITE_BATCH)
         Unit.objects.bulk_create(batch.units, batch_size=WRITE_BATCH)
@@ -1089,23 +1091,27 @@ def _finish(job: ImportJob, status: str, *, problems=(), error_count=0, counts=N
     if status in {ImportJob.Status.COMMITTED, ImportJob.Status.VALIDATED}:
         job.processed_rows = job.total_rows
     job.finished_at = timezone.now()
-    job.save(
-        update_fields=[
-            "status",
-            "errors",
-            "error_count",
-            "counts",
-            "processed_rows",
-            "finished_at",
-            "updated_at",
-        ]
+    _this_run(job).update(
+        status=job.status,
+        errors=job.errors,
+        error_count=job.error_count,
+        counts=job.counts,
+        processed_rows=job.processed_rows,
+        finished_at=job.finished_at,
+        updated_at=job.finished_at,
     )
 
 
 def _set_progress(job: ImportJob, **values) -> None:
     for name, value in values.items():
         setattr(job, name, value)
-    ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now(), **values)
+    _this_run(job).update(updated_at=timezone.now(), **values)
+
+
+def _this_run(job: ImportJob):
+    """The job, as long as no later run has claimed it (each claim sets `started_at`): a
+    run whose worker was only thought dead then writes nothing over its successor's."""
+    return ImportJob.objects.filter(pk=job.pk, started_at=job.started_at)
 
 
 def _read_stored(job: ImportJob) -> bytes:
@@ -1157,10 +1163,14 @@ def _run(job: ImportJob) -> None:
         _write(job, checker.batch)
 
 
-def import_job_run(*, job_id: int) -> str:
-    """Run a queued job once; a second worker picking the same job finds it claimed."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.VALIDATING, started_at=timezone.now()
+def import_job_run(*, job_id: int, attempt: int = 1) -> str:
+    """Run a queued job once; a second worker picking the same job finds it claimed.
+
+    A later attempt of the task (its worker died mid-way) starts a still running job over:
+    nothing of it was saved, since every row is written in one transaction."""
+    claimable = [ImportJob.Status.QUEUED] if attempt == 1 else ImportJob.RUNNING
+    claimed = ImportJob.objects.filter(pk=job_id, status__in=claimable).update(
+        status=ImportJob.Status.VALIDATING, started_at=timezone.now(), processed_rows=0
     )
     if not claimed:
         return ""
@@ -1181,6 +1191,20 @@ def import_job_run(*, job_id: int) -> str:
             )
             raise
     return job.status
+
+
+def import_job_abandon(*, job_id: int) -> None:
+    """The job's task was given up after its workers died running it, e.g. out of memory on
+    a huge file: say so on the job instead of leaving it running for ever."""
+    job = ImportJob.objects.filter(pk=job_id, status__in=ImportJob.RUNNING).first()
+    if job is None:
+        return
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        stopped = _(
+            "The import stopped: the server running it stopped several times. Nothing was "
+            "saved. Try again later, or split the file into smaller ones."
+        )
+        _finish(job, ImportJob.Status.FAILED, problems=[_file_problem(stopped)])
 
 
 # ----------------------------------------------------------------------------- reads

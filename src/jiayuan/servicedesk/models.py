@@ -119,6 +119,17 @@ class RequestCounter(models.Model):
         return f"{self.prefix}{self.day:%Y%m%d}: {self.last}"
 
 
+def request_part_access(staff: dict, *, reporter_sees: bool = False) -> Access:
+    """Rows that belong to one request are seen where the request is: by the staff roles
+    given, in its estate, and (if `reporter_sees`) by the owner who reported it."""
+    return Access(
+        staff=staff,
+        estate_path="request__estate_id",
+        company_path="request__company_id",
+        resident=(lambda user: Q(request__reporter_user=user)) if reporter_sees else None,
+    )
+
+
 class ServiceRequest(TimeStampedModel):
     """One owner request of any kind, from intake to closing."""
 
@@ -261,6 +272,9 @@ class ServiceRequest(TimeStampedModel):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The earliest due time of its running SLA clocks (the sla app keeps it): the queue
+    # sorts and filters by it without reading the clocks.
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
     auto_closed = models.BooleanField(_("closed automatically"), default=False)
     # Raised by every change: a form posted from an old page is refused, not applied blindly.
     version = models.PositiveIntegerField(default=1)
@@ -298,6 +312,11 @@ class ServiceRequest(TimeStampedModel):
             models.Index(fields=["reporter_user", "-created_at"]),
             models.Index(fields=["estate", "kind", "category"]),
             models.Index(fields=["building", "-created_at"]),
+            models.Index(
+                fields=["estate", "due_at"],
+                condition=Q(due_at__isnull=False),
+                name="request_estate_due",
+            ),
         ]
 
     def __str__(self):
@@ -385,11 +404,7 @@ class Handling(models.Model):
     note = models.CharField(_("note"), max_length=REASON_MAX, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
-    access = Access(
-        staff={VIEW: ALL_STAFF},
-        estate_path="request__estate_id",
-        company_path="request__company_id",
-    )
+    access = request_part_access({VIEW: ALL_STAFF})
 
     class Meta:
         verbose_name = _("handling")
@@ -423,12 +438,7 @@ class Photo(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     objects = RestrictedQuerySet.as_manager()
-    access = Access(
-        staff={VIEW: ALL_STAFF},
-        estate_path="request__estate_id",
-        company_path="request__company_id",
-        resident=lambda user: Q(request__reporter_user=user),
-    )
+    access = request_part_access({VIEW: ALL_STAFF}, reporter_sees=True)
 
     class Meta:
         verbose_name = _("photo")
@@ -458,12 +468,7 @@ class MaterialLine(models.Model):
     )
 
     objects = RestrictedQuerySet.as_manager()
-    access = Access(
-        staff={VIEW: ALL_STAFF},
-        estate_path="request__estate_id",
-        company_path="request__company_id",
-        resident=lambda user: Q(request__reporter_user=user),
-    )
+    access = request_part_access({VIEW: ALL_STAFF}, reporter_sees=True)
 
     class Meta:
         verbose_name = _("material")
@@ -495,12 +500,7 @@ class Rating(models.Model):
     rated_at = models.DateTimeField(_("rated at"), default=timezone.now)
 
     objects = RestrictedQuerySet.as_manager()
-    access = Access(
-        staff={VIEW: ALL_STAFF},
-        estate_path="request__estate_id",
-        company_path="request__company_id",
-        resident=lambda user: Q(request__reporter_user=user),
-    )
+    access = request_part_access({VIEW: ALL_STAFF}, reporter_sees=True)
 
     class Meta:
         verbose_name = _("rating")
@@ -536,11 +536,7 @@ class ReturnVisit(models.Model):
     note = models.TextField(_("note"), max_length=1000, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
-    access = Access(
-        staff={VIEW: DESK_ROLES, CHANGE: DESK_ROLES},
-        estate_path="request__estate_id",
-        company_path="request__company_id",
-    )
+    access = request_part_access({VIEW: DESK_ROLES, CHANGE: DESK_ROLES})
 
     class Meta:
         verbose_name = _("return visit")

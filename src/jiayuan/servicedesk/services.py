@@ -51,6 +51,7 @@ from jiayuan.servicedesk.models import (
     Urgency,
 )
 from jiayuan.servicedesk.photos import prepare_photos
+from jiayuan.sla import deadlines
 
 MAX_MATERIAL_LINES = 50
 LOW_RATING = 2  # a rating this low or lower alerts the estate's managers
@@ -382,7 +383,9 @@ def _save_new_request(actor, request: ServiceRequest, prepared) -> ServiceReques
     # The related rows were read from the database a moment ago: checking that each still
     # exists would cost a query apiece for nothing.
     request.full_clean(exclude=RELATED_FIELDS, validate_constraints=False)
+    clocks = deadlines.plan(request)
     request.save()
+    deadlines.save_planned(request, clocks)
     _save_photos(actor, request, Photo.Stage.REPORT, prepared)
     record_event(
         actor=actor,
@@ -528,7 +531,8 @@ def _finish(
     old_status = request.status
     request.status = target or workflow.target_of(transition, old_status, request.held_from)
     request.version += 1
-    request.save(update_fields=[*fields, "status", "version", "updated_at"])
+    deadlines.moved(request, old_status)
+    request.save(update_fields=[*fields, "status", "due_at", "version", "updated_at"])
     after = {"status": request.status, **(extra or {})}
     record_event(
         actor=actor,
@@ -1375,7 +1379,10 @@ def _auto_close_one(pk: int, cutoff: datetime, stars: int) -> int:
         old = request.status
         request.status, request.closed_at, request.auto_closed = Status.CLOSED, timezone.now(), True
         request.version += 1
-        request.save(update_fields=["status", "closed_at", "auto_closed", "version", "updated_at"])
+        deadlines.moved(request, old)
+        request.save(
+            update_fields=["status", "closed_at", "auto_closed", "due_at", "version", "updated_at"]
+        )
         record_event(
             actor=None,
             code=DeskEvent.AUTO_CLOSED,

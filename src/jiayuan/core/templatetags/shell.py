@@ -21,6 +21,7 @@ from jiayuan.core.roles import FIELD_STAFF, MANAGERS, Role
 from jiayuan.core.selectors import Audience, audience_of
 from jiayuan.org.models import Building, CommonArea, Estate, Membership, Resident, Team, Unit
 from jiayuan.servicedesk.models import DESK_ROLES
+from jiayuan.sla.models import BusinessCalendar, SlaPolicy
 
 register = template.Library()
 
@@ -46,6 +47,8 @@ STAFF_MENU = (
     MenuItem("org:staff_list", _("Staff"), Membership.access.staff[VIEW]),
     MenuItem("org:team_list", _("Teams"), Team.access.staff[VIEW]),
     MenuItem("org:import_start", _("Import"), MANAGERS),
+    MenuItem("sla:policy_list", _("SLA policies"), SlaPolicy.access.staff[VIEW]),
+    MenuItem("sla:calendar_list", _("Business calendars"), BusinessCalendar.access.staff[VIEW]),
     MenuItem("core:audit", _("Audit"), AuditEvent.access.staff[VIEW]),
 )
 RESIDENT_MENU = (

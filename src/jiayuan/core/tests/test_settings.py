@@ -80,6 +80,8 @@ def test_the_deploy_check_fails_without_https(tmp_path):
         ("SESSION_COOKIE_AGE", "two weeks", "SESSION_COOKIE_AGE must be a whole number"),
         ("TASK_BACKEND", "celery", "TASK_BACKEND must be one of"),
         ("MEDIA_STORAGE", "ftp", "MEDIA_STORAGE must be local or s3"),
+        ("WORKER_HEARTBEAT_SECONDS", "30", "at least three times WORKER_HEARTBEAT_SECONDS"),
+        ("TASK_MAX_ATTEMPTS", "0", "TASK_MAX_ATTEMPTS must be at least 1"),
     ],
 )
 def test_a_bad_setting_stops_the_start_with_its_name(tmp_path, name, value, message):

@@ -21,7 +21,7 @@ from jiayuan.org.models import Company
 
 # Waiting for a process to come up (migrations on a fresh database), not for time to pass.
 STARTUP_LIMIT_SECONDS = 60
-CHILDREN = {"web server": "waitress", "task worker": "db_worker", "scheduler": "scheduler"}
+CHILDREN = {"web server": "waitress", "task worker": "jiayuan.cli worker", "scheduler": "scheduler"}
 
 
 def free_port() -> int:

@@ -1,20 +1,25 @@
 """Importing buildings, units and residents: reading, checking every row, writing all or
 nothing."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django_tasks_db.models import DBTaskResult
 
 from jiayuan.core.models import AuditEvent
+from jiayuan.core.workers import recover_lost_tasks
 from jiayuan.org import importing
 from jiayuan.org.events import OrgEvent
 from jiayuan.org.models import Building, ImportJob, Residency, Resident, Unit
+from jiayuan.org.tasks import import_spreadsheet
 from jiayuan.org.tests.import_helpers import (
     BUILDING_HEADERS,
     RESIDENT_HEADERS,
@@ -487,3 +492,74 @@ class TestPermissions:
         for who in ("clerk_a", "technician_a", "outsider", "stranger"):
             user = getattr(personas, who)
             assert not importing.import_job_list(user, personas.estate_a).exists()
+
+
+class TestWhenTheWorkerDies:
+    """A job's task runs again after its worker died mid-job (core/workers.py): the job is
+    started over and written once, or failed with a reason once the task is given up."""
+
+    @pytest.fixture
+    def queued(self, personas, settings, time_machine):
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+        settings.WORKER_LOST_AFTER_SECONDS = 60
+        time_machine.move_to(timezone.now(), tick=False)
+        job = run_import(personas, xlsx_bytes({"房屋": GOOD_UNITS[:2]}), "u.xlsx", "units")
+        return job, DBTaskResult.objects.get(task_path=import_spreadsheet.module_path)
+
+    def die_while_checking(self, job, result, worker_id, time_machine):
+        result.claim(worker_id)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.VALIDATING, started_at=timezone.now(), processed_rows=1
+        )
+        time_machine.shift(timedelta(seconds=61))
+
+    # Committed rows: the worker recycles its database connection between tasks.
+    @pytest.mark.django_db(transaction=True)
+    def test_the_next_attempt_starts_the_job_over_and_writes_it_once(self, queued, time_machine):
+        job, result = queued
+        self.die_while_checking(job, result, "dead", time_machine)
+        assert recover_lost_tasks().requeued == [str(result.pk)]
+
+        call_command("worker", "--batch", "--no-startup-delay", stdout=StringIO())
+
+        job.refresh_from_db()
+        assert job.status == ImportJob.Status.COMMITTED
+        assert Unit.objects.filter(number="201").count() == 1
+        assert DBTaskResult.objects.get(pk=result.pk).task_result.attempts == 2
+
+    def test_a_first_attempt_does_not_take_a_job_another_run_holds(self, queued):
+        job, _ = queued
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.VALIDATING)
+        assert importing.import_job_run(job_id=job.pk) == ""
+
+    def test_a_given_up_job_says_it_stopped_and_saved_nothing(self, queued, time_machine):
+        job, result = queued
+        before = row_counts()
+        for worker_id in ("w1", "w2", "w3"):
+            self.die_while_checking(job, result, worker_id, time_machine)
+            recover_lost_tasks()
+        job.refresh_from_db()
+        assert job.status == ImportJob.Status.FAILED
+        assert job.finished_at is not None
+        assert "the server running it stopped several times" in job.errors[0]["message"]
+        assert row_counts() == before
+
+    def test_a_run_thought_dead_writes_nothing_over_the_run_that_replaced_it(
+        self, personas, settings, monkeypatch
+    ):
+        settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+        job = run_import(personas, xlsx_bytes({"房屋": GOOD_UNITS[:2]}), "u.xlsx", "units")
+        read_stored = importing._read_stored
+
+        def meanwhile_the_next_attempt_runs(job):
+            monkeypatch.setattr(importing, "_read_stored", read_stored)
+            assert importing.import_job_run(job_id=job.pk, attempt=2) == "committed"
+            return read_stored(job)
+
+        monkeypatch.setattr(importing, "_read_stored", meanwhile_the_next_attempt_runs)
+        importing.import_job_run(job_id=job.pk)
+
+        job.refresh_from_db()
+        assert job.status == ImportJob.Status.COMMITTED
+        assert job.error_count == 0
+        assert Unit.objects.filter(number="201").count() == 1

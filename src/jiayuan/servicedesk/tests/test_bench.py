@@ -45,3 +45,11 @@ def test_the_load_benchmark_counts_every_created_request(tmp_path):
     for result in results:
         assert result.ok > 0 and result.errors == 0, (result.name, result.statuses)
     assert check["answered_201"] == check["stored"] == check["distinct_numbers"] > 0
+
+
+@pytest.mark.django_db
+def test_the_sla_benchmark_finds_due_clocks_and_runs_ticks():
+    result = load_bench("sla_check").run(200, samples=2, progress=lambda *a, **k: None)
+    assert result["clocks"] == 600
+    assert [(due, sent) for due, _ms, sent in result["ticks"]] == [(300, 300), (20, 20)]
+    assert result["find_p50"] > 0 and result["deadline_ms"] > 0

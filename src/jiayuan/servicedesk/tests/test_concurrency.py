@@ -3,80 +3,22 @@ database connections: the row lock and the version make one of them win and tell
 other what happened; intake numbers stay unique and consecutive."""
 
 import datetime as dt
-import sqlite3
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.roles import Role
-from jiayuan.core.testing import build_personas, make_staff
+from jiayuan.core.testing import at_once, build_personas, make_staff
 from jiayuan.servicedesk import services
 from jiayuan.servicedesk.events import DeskEvent
 from jiayuan.servicedesk.models import Handling, Kind, RequestCounter, ServiceRequest, Status
 from jiayuan.servicedesk.services import RequestChanged
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# On SQLite, on a file database as the application uses (the root conftest says why).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("file_database")]
 MORNING = dt.datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-@pytest.fixture(autouse=True)
-def file_database(transactional_db, tmp_path):
-    """On SQLite, run the test on a file database, as the application does.
-
-    The test database is an in-memory one in shared-cache mode, where a second writer
-    fails at once with "database table is locked" instead of waiting for the first as
-    the settings' IMMEDIATE transactions and busy timeout make it wait on a file. Its
-    schema is copied to a file and every connection of this test (each thread's too)
-    opens that file; the in-memory database is left untouched for the other tests."""
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
-        yield
-        return
-    memory = connections[DEFAULT_DB_ALIAS]
-    memory.ensure_connection()
-    target = sqlite3.connect(tmp_path / "concurrency.sqlite3")
-    memory.connection.backup(target)
-    target.close()
-    memory_settings = connections.settings[DEFAULT_DB_ALIAS]
-    connections.settings[DEFAULT_DB_ALIAS] = {
-        **memory_settings,
-        "NAME": str(tmp_path / "concurrency.sqlite3"),
-    }
-    connections[DEFAULT_DB_ALIAS] = connections.create_connection(DEFAULT_DB_ALIAS)
-    try:
-        yield
-    finally:
-        connections[DEFAULT_DB_ALIAS].close()
-        connections.settings[DEFAULT_DB_ALIAS] = memory_settings
-        # Not closed: closing the last connection would drop the in-memory database.
-        connections[DEFAULT_DB_ALIAS] = memory
-
-
-def at_once(*calls) -> list:
-    """Run each call in its own thread, all released together; each result is what the
-    call returned or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=5)
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()  # the thread's own connection
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def winner_and_loser(results) -> tuple:

@@ -22,6 +22,9 @@ from jiayuan.servicedesk.models import (
     ServiceRequest,
     Status,
 )
+from jiayuan.sla.deadlines import check_due
+from jiayuan.sla.demo import CLOSE_CALLS, SETTLED_BEFORE
+from jiayuan.sla.models import RequestTarget, Target
 
 pytestmark = pytest.mark.django_db
 
@@ -50,18 +53,23 @@ def test_the_small_demo_has_a_desk_in_many_states(built):
 
 def test_the_history_lies_in_the_past_and_in_order(built):
     company, started = built
-    for request in ServiceRequest.objects.filter(company=company):
+    # The SLA demo's emergencies are reported as the demo is made, to be watched live.
+    live = ServiceRequest.objects.filter(company=company, created_at__gte=started)
+    assert live.count() == len(CLOSE_CALLS)
+    for request in ServiceRequest.objects.filter(company=company).exclude(pk__in=live):
         times = [getattr(request, name) for name in REQUEST_TIMES]
         assert all(t is None or t < started for t in times), request.number
         assert request.created_at > started - timedelta(days=61)
         for later in ("accepted_at", "dispatched_at", "completed_at", "closed_at"):
             value = getattr(request, later)
             assert value is None or value >= request.created_at, (request.number, later)
-    hops = Handling.objects.filter(request__company=company)
+    hops = Handling.objects.filter(request__company=company).exclude(request__in=live)
     assert all(hop.assigned_at < started for hop in hops)
     # The requests' events; the reply templates were written today, as setup.
-    events = AuditEvent.objects.filter(company=company, code__startswith="servicedesk.").exclude(
-        code__startswith="servicedesk.template"
+    events = (
+        AuditEvent.objects.filter(company=company, code__startswith="servicedesk.")
+        .exclude(code__startswith="servicedesk.template")
+        .exclude(target_id__in=[str(pk) for pk in live.values_list("pk", flat=True)])
     )
     assert events.exists() and not events.filter(at__gte=started).exists()
 
@@ -101,3 +109,20 @@ def test_reset_rebuilds_the_same_desk_and_a_second_build_adds_nothing(built):
     assert not Company.objects.filter(pk=company.pk).exists()
     after = sorted(ServiceRequest.objects.values_list("kind", "status", "description"))
     assert after == before
+
+
+def test_the_demo_has_live_sla_clocks_and_a_warning_minutes_away(built):
+    company, started = built
+    clocks = RequestTarget.objects.filter(request__company=company)
+    running = clocks.filter(state=RequestTarget.State.RUNNING)
+    assert running.filter(due_at__gt=timezone.now()).exists()  # countdowns
+    met = clocks.filter(state=RequestTarget.State.MET)
+    assert met.filter(on_time=True).exists() and met.filter(on_time=False).exists()
+    # What was overdue long ago is settled history, not a flood of alerts today.
+    assert not running.filter(next_check_at__lt=started - SETTLED_BEFORE).exists()
+    # The emergency waiting to be accepted: warned within 4 minutes, escalated at 5.
+    waiting = running.get(request__created_at__gte=started, target=Target.ACCEPT)
+    assert waiting.warn_at - waiting.request.created_at == timedelta(minutes=4)
+    assert check_due(now=waiting.warn_at) == 1
+    assert check_due(now=waiting.due_at) == 1
+    assert check_due(now=waiting.due_at) == 0

@@ -102,7 +102,7 @@ class Command(BaseCommand):
             children.append(
                 Child(
                     "task worker",
-                    [*manage, "db_worker", "--queue-name=*", "--no-reload", "--skip-checks"],
+                    [*manage, "worker", "--queue-name=*", "--skip-checks"],
                 )
             )
         else:
