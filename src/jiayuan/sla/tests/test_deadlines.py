@@ -324,3 +324,31 @@ def test_present_words_and_tones(personas, time_machine):
     time_machine.move_to(at(2026, 11, 23, 9, 45))
     views = {v.label: v for v in deadlines.present(clocks(request).values())}
     assert views[str(Target.ARRIVAL.label)].tone == "late"
+
+
+@pytest.mark.parametrize("default", policies.DEFAULT_POLICIES, ids=lambda d: d.name)
+def test_each_built_in_target_is_planned_on_its_clock(personas, time_machine, default):
+    """A request matching each built-in policy gets exactly its targets, minutes and
+    clocks (arrival only for repairs)."""
+    p = personas
+    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    kind = default.kind or (Kind.INQUIRY if default.category else Kind.SUGGESTION)
+    request = services.request_create(
+        actor=p.clerk_a,
+        estate=p.estate_a,
+        kind=kind,
+        category=default.category or Category.OTHER,
+        urgency=default.urgency or Urgency.NORMAL,
+        description="测试",
+        channel="staff",
+    )
+    expected = {
+        target: getattr(default, target)
+        for target in policies.TARGETS
+        if getattr(default, target) and (target != Target.ARRIVAL or kind == Kind.REPAIR)
+    }
+    rows = clocks(request)
+    assert {t: (r.minutes, r.clock) for t, r in rows.items()} == expected
+    for row in rows.values():
+        schedule = deadlines._Schedules().of(request, row.clock)
+        assert row.due_at == schedule.add(request.created_at, row.minutes)
