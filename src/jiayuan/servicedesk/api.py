@@ -7,6 +7,7 @@ someone else meanwhile answers 409 with the reason, and nothing is written."""
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
@@ -33,7 +34,7 @@ from jiayuan.core.api_schemas import (
     Text,
 )
 from jiayuan.org.models import CommonArea, Estate, Resident, Unit
-from jiayuan.servicedesk import selectors, services, timeline
+from jiayuan.servicedesk import clocks, selectors, services, timeline
 from jiayuan.servicedesk.models import (
     Channel,
     Kind,
@@ -45,6 +46,7 @@ from jiayuan.servicedesk.models import (
     Status as RequestStatus,
 )
 from jiayuan.servicedesk.services import RequestChanged
+from jiayuan.sla.deadlines import DUE_FILTERS
 
 router = Router(tags=["service desk"])
 visits_router = Router(tags=["service desk"])
@@ -114,6 +116,10 @@ class RequestOut(Schema):
     appointment_start: datetime | None
     appointment_end: datetime | None
     reopen_count: int
+    due_at: datetime | None = Field(
+        description="Staff only: when the earliest running SLA clock is due; null when none "
+        "runs (and always for owners)."
+    )
     created_at: datetime
     updated_at: datetime
     version: int = Field(description="Send it back with every step on the request.")
@@ -141,6 +147,10 @@ class RequestOut(Schema):
     @staticmethod
     def resolve_place(obj):
         return obj.place_label
+
+    @staticmethod
+    def resolve_due_at(obj, context):
+        return None if _for_owner(_caller(context), obj) else obj.due_at
 
     @staticmethod
     def resolve_contact_phone(obj, context):
@@ -217,6 +227,20 @@ class ReturnVisitOut(Schema):
     note: str
 
 
+class TargetOut(Schema):
+    target: str = Field(description="accept, response, arrival or resolution.")
+    label: str
+    state: str = Field(description="running, paused, met or stopped.")
+    tone: str = Field(description="ok, soon, late, done, missed, paused or off.")
+    words: str = Field(description="The state in words: time left, overdue by, met in.")
+    due_at: datetime | None = Field(description="While the clock runs.")
+    minutes: int = Field(description="The promise, in minutes of its clock.")
+    clock: str = Field(description="business (working hours) or calendar (around the clock).")
+    elapsed_minutes: float = Field(description="Minutes of its clock counted so far.")
+    met_at: datetime | None
+    on_time: bool | None
+
+
 class RequestDetailOut(RequestOut):
     unit_id: int | None
     common_area_id: int | None
@@ -245,6 +269,7 @@ class RequestDetailOut(RequestOut):
     rating: RatingOut | None
     handlings: list[HandlingOut] = Field(description="The handler trail; empty for owners.")
     return_visit: ReturnVisitOut | None = Field(description="For staff only.")
+    targets: list[TargetOut] = Field(description="The SLA clocks; empty for owners.")
     allowed_actions: list[ActionOut] = Field(
         description="The steps the caller may take now, for POST …/actions/{action}."
     )
@@ -273,6 +298,12 @@ class RequestDetailOut(RequestOut):
         if _for_owner(_caller(context), obj):
             return None
         return ReturnVisit.objects.filter(request=obj).first()
+
+    @staticmethod
+    def resolve_targets(obj, context):
+        if _for_owner(_caller(context), obj):
+            return []
+        return clocks.clock_details(obj)
 
     @staticmethod
     def resolve_allowed_actions(obj, context):
@@ -325,6 +356,11 @@ class RequestFilter(Schema):
         None,
         description="Part of the number, the contact's name or the description, or "
         "the end of the contact's phone.",
+    )
+    due: Literal[tuple(DUE_FILTERS)] | None = Field(
+        None,
+        description="overdue: an SLA clock is past due; soon: the earliest one is due within "
+        "the hour.",
     )
 
 
@@ -542,6 +578,7 @@ def list_requests(request, filters: Query[RequestFilter]):
             created_from=filters.created_from,
             created_to=filters.created_to,
             search=filters.q or "",
+            due=filters.due or "",
         ),
     )
 

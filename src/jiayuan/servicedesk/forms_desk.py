@@ -22,6 +22,7 @@ from jiayuan.servicedesk.models import (
     Urgency,
 )
 from jiayuan.servicedesk.selectors import QueueFilters
+from jiayuan.sla import deadlines
 
 # What the queue's search box takes; a longer paste is cut rather than refused.
 SEARCH_MAX = 100
@@ -72,6 +73,11 @@ class QueueFilterForm(forms.Form):
         empty_label=_("All buildings"),
     )
     assignee = forms.ChoiceField(label=_("Handler"), required=False)
+    due = forms.ChoiceField(
+        label=_("Deadline"),
+        required=False,
+        choices=_any(_("Any deadline")) + list(deadlines.DUE_FILTERS.items()),
+    )
     created_from = date_field(_("Created from"))
     created_to = date_field(_("Created until"))
 
@@ -111,6 +117,7 @@ class QueueFilterForm(forms.Form):
             created_from=data.get("created_from"),
             created_to=data.get("created_to"),
             search=data.get("q") or "",
+            due=data.get("due") or "",
         )
 
 

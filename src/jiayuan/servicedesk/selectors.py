@@ -20,6 +20,7 @@ from jiayuan.servicedesk.models import (
     ServiceRequest,
     Status,
 )
+from jiayuan.sla import deadlines
 
 # What a list row shows besides its own columns. The place is joined; the people, the team
 # and the estate are read in one query each for the whole page: every join more multiplies
@@ -47,6 +48,7 @@ class QueueFilters:
     created_from: date | None = None
     created_to: date | None = None
     search: str = ""
+    due: str = ""  # a key of sla.deadlines.DUE_FILTERS: "overdue" or "soon"
 
 
 def _day_start(day: date) -> datetime:
@@ -77,6 +79,17 @@ def _search(term: str, estate) -> Q:
     )
 
 
+def _due(name: str) -> Q:
+    """Requests whose nearest running clock is past due, or due within DUE_SOON: read from
+    `due_at`, which the sla app keeps, not from the clocks."""
+    now = timezone.now()
+    if name == "overdue":
+        return Q(due_at__lt=now)
+    if name == "soon":
+        return Q(due_at__gte=now, due_at__lt=now + deadlines.DUE_SOON)
+    raise ValueError(f"unknown due filter {name!r}")
+
+
 def request_queue(user, *, estate=None, filters: QueueFilters = QueueFilters()) -> QuerySet:
     """Requests the user may see, newest first, filtered as the desk asks."""
     rows = _visible(user, estate)
@@ -100,6 +113,8 @@ def request_queue(user, *, estate=None, filters: QueueFilters = QueueFilters()) 
         rows = rows.filter(created_at__lt=_day_start(f.created_to) + timezone.timedelta(days=1))
     if f.search:
         rows = rows.filter(_search(f.search.strip(), estate))
+    if f.due:
+        rows = rows.filter(_due(f.due))
     return with_list_relations(rows).order_by("-created_at", "-id")
 
 

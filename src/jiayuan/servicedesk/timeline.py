@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -17,6 +18,8 @@ from jiayuan.core.models import AuditEvent
 from jiayuan.core.taxonomy import Category
 from jiayuan.servicedesk.events import DeskEvent
 from jiayuan.servicedesk.models import Channel, ReturnVisit
+from jiayuan.sla.events import SlaEvent
+from jiayuan.sla.models import Target
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,40 @@ def _taken(after: dict, for_owner: bool, actor: str) -> str:
     return _("%(name)s took the order") % {"name": name} if name else _("Order taken")
 
 
+def _target(after: dict) -> str:
+    code = after.get("target")
+    return str(Target(code).label) if code in Target.values else _("a deadline")
+
+
+def _due(after: dict) -> str:
+    """The due time the check saw, "06-01 10:05" in local time; "" if it is not readable."""
+    try:
+        due = datetime.fromisoformat(_text(after.get("due_at")))
+    except ValueError:
+        return ""
+    if timezone.is_naive(due):
+        return ""
+    return timezone.localtime(due).strftime("%m-%d %H:%M")
+
+
+# The SLA check's alerts are staff matters: the owner's timeline never reads them
+# (selectors.OWNER_VISIBLE_EVENTS).
+def _warned(after: dict, for_owner: bool, actor: str) -> str:
+    words = {"target": _target(after), "due": _due(after), "to": _text(after.get("to"))}
+    if words["due"] and words["to"]:
+        return _("Due soon: %(target)s is due at %(due)s; %(to)s reminded") % words
+    if words["due"]:
+        return _("Due soon: %(target)s is due at %(due)s") % words
+    return _("Due soon: %(target)s") % words
+
+
+def _escalated(after: dict, for_owner: bool, actor: str) -> str:
+    words = {"target": _target(after), "to": _text(after.get("to"))}
+    if words["to"]:
+        return _("Overdue: %(target)s; escalated to %(to)s") % words
+    return _("Overdue: %(target)s; escalated") % words
+
+
 _SENTENCES: dict[str, Callable[[dict, bool, str], str]] = {
     DeskEvent.CREATED: _created,
     DeskEvent.ACCEPTED: _fixed(
@@ -164,6 +201,8 @@ _SENTENCES: dict[str, Callable[[dict, bool, str], str]] = {
     DeskEvent.AUTO_RATED: _auto_rated,
     DeskEvent.PHOTOS_ADDED: _photos_added,
     DeskEvent.VISIT_DONE: _visit_done,
+    SlaEvent.WARNED: _warned,
+    SlaEvent.ESCALATED: _escalated,
 }
 
 _DONE = {DeskEvent.COMPLETED, DeskEvent.REPLIED, DeskEvent.CONFIRMED, DeskEvent.RATED}
@@ -174,6 +213,8 @@ _PROBLEM = {
     DeskEvent.REOPENED,
     DeskEvent.REOPENED_AFTER_VISIT,
     DeskEvent.HELD,
+    SlaEvent.WARNED,
+    SlaEvent.ESCALATED,
 }
 
 

@@ -37,7 +37,7 @@ from jiayuan.core.roles import MANAGERS, Role
 from jiayuan.org import selectors as org_selectors
 from jiayuan.org.models import Resident
 from jiayuan.org.views import _confirm_page, _edit_page, _form_page
-from jiayuan.servicedesk import selectors, services
+from jiayuan.servicedesk import clocks, selectors, services
 from jiayuan.servicedesk.forms_desk import (
     DeskSettingsForm,
     HandlerForm,
@@ -194,6 +194,7 @@ def queue(request):
         "tabs": _tabs(request, counts, filters),
         "can_record": _has_role(request.user, estate, DESK_ROLES),
         "can_manage": _has_role(request.user, estate, MANAGERS),
+        "now": timezone.now(),
     }
     template = "servicedesk/queue.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -434,6 +435,7 @@ def _detail_page(request, service_request, *, steps, offered, bound=None):
         "panels": panels(steps, offered, service_request, "servicedesk:act", bound=bound),
         "open_action": open_action,
         "reply_templates": list(templates) if REPLY in offered else [],
+        "clocks": clocks.clocks_of(service_request),
         **timeline_context(
             user,
             service_request,

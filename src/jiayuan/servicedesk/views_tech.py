@@ -10,12 +10,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from jiayuan.org.views import staff_page
-from jiayuan.servicedesk import selectors, services
+from jiayuan.servicedesk import clocks, selectors, services
 from jiayuan.servicedesk.forms_owner import ReasonForm, VersionForm
 from jiayuan.servicedesk.forms_tech import (
     CompleteForm,
@@ -96,6 +97,7 @@ def _detail_page(request, service_request, *, offered, bound=None, complete=None
         "complete_form": complete[0] if complete else None,
         "materials": complete[1] if complete else None,
         "complete_open": complete_open,
+        "clocks": clocks.clocks_of(service_request),
         **timeline_context(
             request.user,
             service_request,
@@ -113,6 +115,7 @@ def tech_list(request):
         "mine": [order for order in orders if order.assignee_id == request.user.pk],
         "pool": [order for order in orders if order.assignee_id is None],
         "several_estates": len({order.estate_id for order in orders}) > 1,
+        "now": timezone.now(),
     }
     return render(request, "servicedesk/tech_list.html", context)
 

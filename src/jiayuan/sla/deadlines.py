@@ -389,6 +389,7 @@ def _escalation_recipients(request: ServiceRequest, step: EscalationStep) -> lis
 
 @dataclass(frozen=True)
 class TargetView:
+    target: str
     label: str
     state: str
     tone: str  # ok, soon, late, done, missed, paused, off
@@ -397,7 +398,8 @@ class TargetView:
     clock: str
 
 
-def _span(minutes: float) -> str:
+def span(minutes: float) -> str:
+    """A length of time in words: "2 d 3 h", "1 h 20 min", "35 min"."""
     minutes = round(abs(minutes))
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
@@ -418,23 +420,23 @@ def present(rows, now: datetime | None = None) -> list[TargetView]:
         if row.state == State.RUNNING:
             left = (row.due_at - now) / timedelta(minutes=1)
             if left < 0:
-                tone, words = "late", _("Overdue by %(span)s") % {"span": _span(left)}
+                tone, words = "late", _("Overdue by %(span)s") % {"span": span(left)}
             else:
                 warned = row.warned_at is not None or (row.warn_at and row.warn_at <= now)
                 tone = "soon" if warned else "ok"
-                words = _("%(span)s left") % {"span": _span(left)}
+                words = _("%(span)s left") % {"span": span(left)}
         elif row.state == State.PAUSED:
             tone = "paused"
             words = _("Paused, %(span)s left") % {
-                "span": _span(max(row.minutes - row.elapsed_minutes, 0))
+                "span": span(max(row.minutes - row.elapsed_minutes, 0))
             }
         elif row.state == State.MET:
             tone = "done" if row.on_time else "missed"
             template = _("Met in %(span)s") if row.on_time else _("Met late, in %(span)s")
-            words = template % {"span": _span(row.elapsed_minutes)}
+            words = template % {"span": span(row.elapsed_minutes)}
         else:
             tone, words = "off", _("Not counted")
-        views.append(TargetView(label, row.state, tone, words, row.due_at, row.clock))
+        views.append(TargetView(row.target, label, row.state, tone, words, row.due_at, row.clock))
     return views
 
 
