@@ -201,7 +201,7 @@ class RateCell:
 class RateRow:
     key: int | None
     name: str
-    cells: list  # a RateCell (or None) per target, in the order of Target
+    cells: list  # (target's label, its RateCell or None) per target, in the order of Target
 
 
 _GROUPS = {
@@ -228,6 +228,6 @@ def on_time_rates(user, *, company_id: int, start: datetime, end: datetime, by: 
         entry = table.setdefault(row[key], (row[name] or "", {}))
         entry[1][row["target"]] = RateCell(row["met"], row["on_time"])
     return [
-        RateRow(group, label or "—", [cells.get(t) for t in Target.values])
+        RateRow(group, label or "—", [(name, cells.get(t)) for t, name in Target.choices])
         for group, (label, cells) in table.items()
     ]
