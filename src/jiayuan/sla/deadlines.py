@@ -170,7 +170,7 @@ def moved(request: ServiceRequest, old_status: str, at: datetime | None = None) 
     changed = []
     for row in rows:
         schedule = schedules.of(request, row.clock)
-        before = (row.state, row.due_at, row.next_check_at)
+        before = _tracked(row)
         if row.state == State.RUNNING and meets(row.target, request.kind, new_status):
             _count_until(row, schedule, at)
             row.state, row.met_at = State.MET, at
@@ -196,7 +196,7 @@ def moved(request: ServiceRequest, old_status: str, at: datetime | None = None) 
             chain = chain if chain is not None else _chain_of(request)
             row.met_at, row.on_time, row.handler_id, row.team_id = None, None, None, None
             _run(row, schedule, at, chain)
-        if (row.state, row.due_at, row.next_check_at) != before or row.state == State.MET:
+        if _tracked(row) != before:
             changed.append(row)
     if changed:
         RequestTarget.objects.bulk_update(changed, _SAVED_FIELDS)
@@ -211,10 +211,14 @@ _SAVED_FIELDS = [
     "warn_at",
     "met_at",
     "on_time",
-    "handler",
-    "team",
+    "handler_id",
+    "team_id",
     "next_check_at",
 ]
+
+
+def _tracked(row: RequestTarget) -> tuple:
+    return tuple(getattr(row, name) for name in _SAVED_FIELDS)
 
 
 def _earliest_due(rows) -> datetime | None:
