@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "jiayuan.comms",
     "jiayuan.servicedesk",
     "jiayuan.sla",
+    "jiayuan.triage",
 ]
 
 MIDDLEWARE = [
