@@ -149,3 +149,12 @@ def test_eval_fails_below_the_bar(model_file, corpus_file):
 def test_a_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError):
         call_command("triage_train", corpus=tmp_path / "none.jsonl", model=tmp_path / "m.npz")
+
+
+@pytest.mark.parametrize("name", ["triage", "triage_train", "triage_eval"])
+def test_each_command_explains_itself(name):
+    from django.core.management import load_command_class
+
+    command = load_command_class("jiayuan.triage", name)
+    text = command.create_parser("jiayuan", name).format_help()
+    assert command.help.split()[0] in text

@@ -26,9 +26,6 @@ def test_kind_and_every_emergency_on_the_held_out_split(held_out_result):
     assert shortfalls == [], "\n".join(report(held_out_result))
 
 
-# Strict: the day the corpus teaches the category well enough this fails, and the marker
-# goes. Until then the gap is on record here and in issue 5's notes (0.855 on 1,834 lines).
-@pytest.mark.xfail(strict=True, reason="category accuracy is below 0.90: the corpus is too small")
 def test_category_on_the_held_out_split(held_out_result):
     assert held_out_result.accuracy["category"] >= MIN_CATEGORY_ACCURACY, "\n".join(
         report(held_out_result)

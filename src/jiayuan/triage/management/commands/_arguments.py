@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from django.utils.translation import gettext_lazy
-
 from jiayuan.triage import corpus
 
 
@@ -12,10 +10,10 @@ def add_corpus_and_model_arguments(parser) -> None:
         "--corpus",
         type=Path,
         default=corpus.SHIPPED_CORPUS,
-        help=gettext_lazy("the labelled JSON-lines corpus (default: the shipped one)"),
+        help=("the labelled JSON-lines corpus (default: the shipped one)"),
     )
     parser.add_argument(
         "--model",
         type=Path,
-        help=gettext_lazy("the model file (default: triage/model.npz in the data folder)"),
+        help=("the model file (default: triage/model.npz in the data folder)"),
     )

@@ -3,7 +3,6 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from jiayuan.triage.corpus import CorpusError
 from jiayuan.triage.model import BATCH, ModelError, current
@@ -32,7 +31,7 @@ def parse(line: str | bytes, number: int) -> str | dict:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = (
         'Read owner requests as JSON lines {"text": ...} on standard input and write one JSON '
         "line per request, in the same order: kind, category, urgency, confidence and the "
         'safety rules that fired. A line that cannot be read is answered with {"error": ...}.'
@@ -43,7 +42,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--model",
-            help=gettext_lazy("the model file (default: triage/model.npz in the data folder)"),
+            help=("the model file (default: triage/model.npz in the data folder)"),
         )
 
     def handle(self, *, model, **options):

@@ -1,6 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from jiayuan.triage import corpus, evaluation
 from jiayuan.triage.corpus import CorpusError
@@ -9,7 +8,7 @@ from jiayuan.triage.model import ModelError, current
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = (
         "Evaluate the triage model on the held-out split of the corpus, which it never "
         "trained on: accuracy per field, confusion matrices and emergency recall. Fails when "
         "a measure is below its minimum."
@@ -21,19 +20,19 @@ class Command(BaseCommand):
             "--min-kind",
             type=float,
             default=evaluation.MIN_KIND_ACCURACY,
-            help=gettext_lazy("the lowest acceptable kind accuracy"),
+            help=("the lowest acceptable kind accuracy"),
         )
         parser.add_argument(
             "--min-category",
             type=float,
             default=evaluation.MIN_CATEGORY_ACCURACY,
-            help=gettext_lazy("the lowest acceptable category accuracy"),
+            help=("the lowest acceptable category accuracy"),
         )
         parser.add_argument(
             "--min-emergency-recall",
             type=float,
             default=evaluation.MIN_EMERGENCY_RECALL,
-            help=gettext_lazy("the lowest acceptable share of emergencies found"),
+            help=("the lowest acceptable share of emergencies found"),
         )
 
     def handle(self, **options):

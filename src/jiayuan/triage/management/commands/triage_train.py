@@ -2,7 +2,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from jiayuan.triage import services
 from jiayuan.triage.corpus import CorpusError
@@ -11,7 +10,7 @@ from jiayuan.triage.model import ModelError
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = (
         "Train the triage model on the training split of the corpus, evaluate it and the "
         "current model on the held-out split, and replace the current model only if the new "
         "one is no worse on kind accuracy, category accuracy and emergency recall."
@@ -22,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force",
             action="store_true",
-            help=gettext_lazy("replace the current model even if the new one is worse"),
+            help=("replace the current model even if the new one is worse"),
         )
 
     def handle(self, *, corpus: Path, model: Path | None, force: bool, **options):
