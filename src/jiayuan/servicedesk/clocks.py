@@ -6,15 +6,13 @@ the sla app (jiayuan.sla.deadlines); owners never see them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from jiayuan.servicedesk.models import ServiceRequest
 from jiayuan.sla import deadlines
-from jiayuan.sla.models import Clock, RequestTarget
-from jiayuan.sla.selectors import schedule_for
+from jiayuan.sla.models import RequestTarget
 
 
 @dataclass(frozen=True)
@@ -31,12 +29,9 @@ def nearest_due(due_at: datetime | None, now: datetime) -> NearestDue | None:
     clock runs."""
     if due_at is None:
         return None
-    left = (due_at - now) / timedelta(minutes=1)
-    span = deadlines.span(left)
-    if left < 0:
-        return NearestDue("late", _("Overdue by %(span)s") % {"span": span}, due_at)
-    tone = "soon" if due_at - now < deadlines.DUE_SOON else "ok"
-    return NearestDue(tone, _("%(span)s left") % {"span": span}, due_at)
+    late, words = deadlines.due_words(due_at, now)
+    tone = "late" if late else "soon" if due_at - now < deadlines.DUE_SOON else "ok"
+    return NearestDue(tone, words, due_at)
 
 
 def clocks_of(request: ServiceRequest, now: datetime | None = None) -> list:
@@ -50,17 +45,13 @@ def clock_details(request: ServiceRequest, now: datetime | None = None) -> list[
     now = now or timezone.now()
     rows = list(request.targets.all())
     by_target = {row.target: row for row in rows}
-    schedules = {}
+    schedules = deadlines.Schedules()
     details = []
     for view in deadlines.present(rows, now):
         row = by_target[view.target]
         elapsed = row.elapsed_minutes
         if row.state == RequestTarget.State.RUNNING:
-            if row.clock not in schedules:
-                schedules[row.clock] = schedule_for(
-                    request.company_id, request.estate_id, always_open=row.clock == Clock.CALENDAR
-                )
-            elapsed = deadlines.elapsed_now(row, schedules[row.clock], now)
+            elapsed = deadlines.elapsed_now(row, schedules.of(request, row.clock), now)
         details.append(
             {
                 "target": row.target,

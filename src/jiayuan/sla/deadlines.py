@@ -63,7 +63,7 @@ _REOPENS_RESOLUTION = {S.COMPLETED, S.REPLIED, S.CLOSED}
 _FINAL = {S.CLOSED, S.CANCELLED, S.DECLINED}
 
 
-class _Schedules:
+class Schedules:
     """The schedules of one piece of work, read once per estate and clock."""
 
     def __init__(self):
@@ -130,7 +130,7 @@ def plan(request: ServiceRequest) -> list[RequestTarget]:
     """The clocks of a new request (not saved yet), started at its creation; sets the
     request's `due_at` to the earliest due time."""
     policy = policy_for(request.company_id, request.estate_id, request)
-    schedules = _Schedules()
+    schedules = Schedules()
     chain = escalation_chain(request.company_id, request.estate_id)
     rows = []
     for target in Target.values:
@@ -165,10 +165,14 @@ def moved(request: ServiceRequest, old_status: str, at: datetime | None = None) 
     rows = list(RequestTarget.objects.filter(request=request))
     if not rows:
         return
-    schedules = _Schedules()
-    chain = None
+    schedules = Schedules()
+    chain = _chain_of(request)  # cached per process: no query
     changed = []
     for row in rows:
+        if row.state == State.STOPPED or (
+            row.state == State.MET and row.target != Target.RESOLUTION
+        ):
+            continue  # settled for good: only a met resolution can run again
         schedule = schedules.of(request, row.clock)
         before = _tracked(row)
         if row.state == State.RUNNING and meets(row.target, request.kind, new_status):
@@ -183,7 +187,6 @@ def moved(request: ServiceRequest, old_status: str, at: datetime | None = None) 
             _count_until(row, schedule, at)
             row.state = State.PAUSED
         elif row.state == State.PAUSED and new_status != S.ON_HOLD:
-            chain = chain if chain is not None else _chain_of(request)
             _run(row, schedule, at, chain)
         elif (
             row.target == Target.RESOLUTION
@@ -193,7 +196,6 @@ def moved(request: ServiceRequest, old_status: str, at: datetime | None = None) 
             and not meets(row.target, request.kind, new_status)
         ):
             # The owner said it is not resolved: the clock goes on from where it stopped.
-            chain = chain if chain is not None else _chain_of(request)
             row.met_at, row.on_time, row.handler_id, row.team_id = None, None, None, None
             _run(row, schedule, at, chain)
         if _tracked(row) != before:
@@ -262,14 +264,15 @@ def check_due(*, now: datetime | None = None, batch: int = 200) -> int:
                 .select_related("request", "request__estate", "request__assignee", "request__team")
                 .order_by("next_check_at")[:batch]
             )
-            schedules = _Schedules()
+            schedules = Schedules()
+            staff = _EstateStaff()
             chains: dict[tuple, list] = {}
             for row in rows:
                 request = row.request
                 key = (request.company_id, request.estate_id)
                 if key not in chains:
                     chains[key] = _chain_of(request)
-                sent += _check_one(row, schedules.of(request, row.clock), chains[key], now)
+                sent += _check_one(row, schedules.of(request, row.clock), chains[key], staff, now)
             RequestTarget.objects.bulk_update(
                 rows,
                 ["warned_at", "breached_at", "escalation_level", "escalated_at", "next_check_at"],
@@ -278,11 +281,11 @@ def check_due(*, now: datetime | None = None, batch: int = 200) -> int:
             return sent
 
 
-def _check_one(row: RequestTarget, schedule: Schedule, chain, now: datetime) -> int:
+def _check_one(row: RequestTarget, schedule: Schedule, chain, staff, now: datetime) -> int:
     sent = 0
     if row.warned_at is None and row.warn_at and row.warn_at <= now and row.due_at > now:
         row.warned_at = now
-        sent += _alert(row, SlaAlert.WARNING, _warning_recipients(row.request), now)
+        sent += _alert(row, SlaAlert.WARNING, _warning_recipients(row.request, staff), now)
     if row.breached_at is None and row.due_at and row.due_at <= now:
         row.breached_at = row.due_at
         row.warned_at = row.warned_at or now  # a warning after the breach says nothing new
@@ -295,7 +298,7 @@ def _check_one(row: RequestTarget, schedule: Schedule, chain, now: datetime) -> 
         # The next step counts from when this one was due, however late the check ran.
         row.escalation_level += 1
         row.escalated_at = step_due
-        sent += _alert(row, step.level, _escalation_recipients(row.request, step), now)
+        sent += _alert(row, step.level, _escalation_recipients(row.request, step, staff), now)
     row.next_check_at = _next_check(row, schedule, chain)
     return sent
 
@@ -353,18 +356,32 @@ def _alert(row: RequestTarget, step: int, recipients: list, now: datetime) -> in
     return 1
 
 
-def _memberships(estate, roles, *, company_wide_only: bool = False) -> list:
-    from jiayuan.org.models import Membership
+class _EstateStaff:
+    """The staff of an estate in given roles, read once per batch of the check: a busy
+    minute alerts many requests of the same estate."""
 
-    rows = Membership.objects.filter(
-        company_id=estate.company_id, is_active=True, role__in=roles, estate__isnull=True
-    )
-    if not company_wide_only:
-        rows = rows | Membership.objects.filter(estate=estate, is_active=True, role__in=roles)
-    return [m.user for m in rows.select_related("user") if m.user.is_active]
+    def __init__(self):
+        self._found: dict[tuple, list] = {}
+
+    def get(self, estate, roles, *, company_wide_only: bool = False) -> list:
+        key = (estate.pk, tuple(roles), company_wide_only)
+        if key not in self._found:
+            self._found[key] = self._read(estate, roles, company_wide_only)
+        return self._found[key]
+
+    @staticmethod
+    def _read(estate, roles, company_wide_only: bool) -> list:
+        from jiayuan.org.models import Membership
+
+        rows = Membership.objects.filter(
+            company_id=estate.company_id, is_active=True, role__in=roles, estate__isnull=True
+        )
+        if not company_wide_only:
+            rows = rows | Membership.objects.filter(estate=estate, is_active=True, role__in=roles)
+        return [m.user for m in rows.select_related("user") if m.user.is_active]
 
 
-def _warning_recipients(request: ServiceRequest) -> list:
+def _warning_recipients(request: ServiceRequest, staff: _EstateStaff) -> list:
     """Whoever holds the request; nobody yet: the estate's dispatchers and desk."""
     if request.assignee_id:
         return [request.assignee]
@@ -372,20 +389,22 @@ def _warning_recipients(request: ServiceRequest) -> list:
         members = [m.user for m in request.team.memberships.select_related("user")]
         if members:
             return members
-    return _memberships(request.estate, [Role.DISPATCHER, Role.SERVICE_DESK])
+    return staff.get(request.estate, [Role.DISPATCHER, Role.SERVICE_DESK])
 
 
-def _escalation_recipients(request: ServiceRequest, step: EscalationStep) -> list:
+def _escalation_recipients(
+    request: ServiceRequest, step: EscalationStep, staff: _EstateStaff
+) -> list:
     recipient = EscalationStep.Recipient
     if step.recipient == recipient.TEAM_LEAD:
         lead = request.team.lead if request.team_id and request.team.lead_id else None
         if lead is not None and lead.is_active:
             return [lead]
         # No team or no lead: the dispatchers answer for the estate's teams.
-        return _memberships(request.estate, [Role.DISPATCHER])
+        return staff.get(request.estate, [Role.DISPATCHER])
     if step.recipient == recipient.ESTATE_MANAGER:
-        return _memberships(request.estate, [Role.ESTATE_MANAGER])
-    return _memberships(request.estate, [Role.COMPANY_ADMIN], company_wide_only=True)
+        return staff.get(request.estate, [Role.ESTATE_MANAGER])
+    return staff.get(request.estate, [Role.COMPANY_ADMIN], company_wide_only=True)
 
 
 # ----------------------------------------------------------------------------- display
@@ -414,6 +433,14 @@ def span(minutes: float) -> str:
     return _("%(m)d min") % {"m": mins}
 
 
+def due_words(due_at: datetime, now: datetime) -> tuple[bool, str]:
+    """Whether `due_at` has passed, and the time left or overdue in words."""
+    left = (due_at - now) / timedelta(minutes=1)
+    if left < 0:
+        return True, _("Overdue by %(span)s") % {"span": span(left)}
+    return False, _("%(span)s left") % {"span": span(left)}
+
+
 def present(rows, now: datetime | None = None) -> list[TargetView]:
     """Each clock of a request in words and a tone, for pages and the API."""
     now = now or timezone.now()
@@ -422,13 +449,9 @@ def present(rows, now: datetime | None = None) -> list[TargetView]:
     for row in sorted(rows, key=lambda r: order[r.target]):
         label = str(row.get_target_display())
         if row.state == State.RUNNING:
-            left = (row.due_at - now) / timedelta(minutes=1)
-            if left < 0:
-                tone, words = "late", _("Overdue by %(span)s") % {"span": span(left)}
-            else:
-                warned = row.warned_at is not None or (row.warn_at and row.warn_at <= now)
-                tone = "soon" if warned else "ok"
-                words = _("%(span)s left") % {"span": span(left)}
+            late, words = due_words(row.due_at, now)
+            warned = row.warned_at is not None or (row.warn_at and row.warn_at <= now)
+            tone = "late" if late else "soon" if warned else "ok"
         elif row.state == State.PAUSED:
             tone = "paused"
             words = _("Paused, %(span)s left") % {

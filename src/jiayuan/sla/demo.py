@@ -5,6 +5,7 @@ deadlines so a newcomer watches a warning and an escalation arrive."""
 
 from datetime import timedelta
 
+from django.db.models import F
 from django.utils import timezone
 
 from jiayuan.accounts.models import User
@@ -49,19 +50,17 @@ def count_demo_clocks(company: Company) -> None:
         ]
         deadlines.replay(request, changes)
     chain = len(policies.escalation_chain(company.pk, None))
-    old = RequestTarget.objects.filter(
+    RequestTarget.objects.filter(
         request__company=company,
         state=RequestTarget.State.RUNNING,
         due_at__lt=now - SETTLED_BEFORE,
+    ).update(
+        warned_at=F("warn_at"),
+        breached_at=F("due_at"),
+        escalation_level=chain,
+        escalated_at=F("due_at"),
+        next_check_at=None,
     )
-    for row in old:
-        RequestTarget.objects.filter(pk=row.pk).update(
-            warned_at=row.warn_at,
-            breached_at=row.due_at,
-            escalation_level=chain,
-            escalated_at=row.due_at,
-            next_check_at=None,
-        )
     deadlines.check_due(now=now)
     _make_close_calls(company)
 

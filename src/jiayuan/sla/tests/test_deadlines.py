@@ -350,5 +350,5 @@ def test_each_built_in_target_is_planned_on_its_clock(personas, time_machine, de
     rows = clocks(request)
     assert {t: (r.minutes, r.clock) for t, r in rows.items()} == expected
     for row in rows.values():
-        schedule = deadlines._Schedules().of(request, row.clock)
+        schedule = deadlines.Schedules().of(request, row.clock)
         assert row.due_at == schedule.add(request.created_at, row.minutes)
