@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "jiayuan.servicedesk",
     "jiayuan.sla",
     "jiayuan.triage",
+    "jiayuan.dispatch",
 ]
 
 MIDDLEWARE = [

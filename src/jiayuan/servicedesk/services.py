@@ -30,7 +30,7 @@ from jiayuan.core.phones import validate_mainland_mobile
 from jiayuan.core.roles import ALL_STAFF, MANAGERS, Role
 from jiayuan.core.taxonomy import Category
 from jiayuan.org.models import CommonArea, Company, Estate, Residency, Resident, Team, Unit
-from jiayuan.servicedesk import workflow
+from jiayuan.servicedesk import signals, workflow
 from jiayuan.servicedesk.events import DeskEvent, event_of_action
 from jiayuan.servicedesk.models import (
     DESCRIPTION_MAX,
@@ -387,6 +387,7 @@ def _save_new_request(actor, request: ServiceRequest, prepared) -> ServiceReques
     request.save()
     deadlines.save_planned(request, clocks)
     _save_photos(actor, request, Photo.Stage.REPORT, prepared)
+    _announce_if_waiting(request)
     record_event(
         actor=actor,
         code=DeskEvent.CREATED,
@@ -542,7 +543,18 @@ def _finish(
         before={"status": old_status, **before},
         after=after,
     )
+    _announce_if_waiting(request)
     return request
+
+
+def _announce_if_waiting(request: ServiceRequest) -> None:
+    if is_waiting_for_dispatch(request):
+        pk, estate_id = request.pk, request.estate_id
+        transaction.on_commit(
+            lambda: signals.request_waiting.send(
+                sender=ServiceRequest, request_id=pk, estate_id=estate_id
+            )
+        )
 
 
 def _end_handling(request: ServiceRequest, outcome: str, note: str = "") -> Handling | None:
@@ -662,6 +674,36 @@ def request_dispatch(
         actor, request, "dispatch", expected_version=expected_version
     )
     _check_handler(request, assignee, team)
+    return _dispatch(actor, request, transition, assignee, team)
+
+
+@transaction.atomic
+def request_dispatch_by_rule(*, request, assignee, mode: str, grabbed_by=None) -> ServiceRequest:
+    """The dispatch app's automatic, round-robin and grab-pool dispatch. No one's role is
+    checked (the estate chose the mode; the pool checked the grabbing technician), but the
+    request must still be waiting for a technician, or RequestChanged says it is not."""
+    locked = _locked(request)
+    transition = workflow.transition_for("dispatch", locked.kind)
+    if transition is None or not is_waiting_for_dispatch(locked):
+        raise RequestChanged(
+            _("Request %(number)s is no longer waiting for a technician.")
+            % {"number": locked.number}
+        )
+    _check_handler(locked, assignee, None)
+    return _dispatch(grabbed_by, locked, transition, assignee, None, mode=mode, taken=grabbed_by)
+
+
+def is_waiting_for_dispatch(request: ServiceRequest) -> bool:
+    return (
+        request.kind == Kind.REPAIR
+        and request.status in (Status.SUBMITTED, Status.ACCEPTED)
+        and request.assignee_id is None
+        and request.team_id is None
+        and request.parent_id is None
+    )
+
+
+def _dispatch(actor, request, transition, assignee, team, *, mode="", taken=None):
     now = timezone.now()
     before = {"assignee": request.assignee_id, "team": request.team_id}
     request.assignee, request.team = assignee, team
@@ -669,14 +711,18 @@ def request_dispatch(
     request.dispatched_at = now
     if request.first_contact_id is None:
         request.first_contact = actor
-    _start_handling(actor, request, assignee, team, previous=None)
+    hop = _start_handling(actor, request, assignee, team, previous=None)
+    if taken is not None:
+        # Grabbing an order is taking it.
+        hop.accepted_at = now
+        hop.save(update_fields=["accepted_at"])
     _finish(
         actor,
         request,
         transition,
         before=before,
         fields=["assignee", "team", "accepted_at", "dispatched_at", "first_contact"],
-        extra=_handler_snapshot(request),
+        extra={**_handler_snapshot(request), **({"mode": mode} if mode else {})},
     )
     _notify_staff(
         request,

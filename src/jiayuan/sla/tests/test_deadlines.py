@@ -109,7 +109,7 @@ def test_an_emergency_counts_around_the_clock(personas, time_machine):
 
 def test_a_normal_repair_counts_business_hours_over_the_weekend(personas, time_machine):
     # Friday 17:00: one working hour left that day (08:30–12:00, 13:30–18:00).
-    time_machine.move_to(at(2026, 11, 20, 17, 0))
+    time_machine.move_to(at(2026, 11, 20, 17, 0), tick=False)
     request = report(personas)
     rows = clocks(request)
     assert set(rows) == {Target.ACCEPT, Target.RESPONSE, Target.RESOLUTION}
@@ -120,7 +120,7 @@ def test_a_normal_repair_counts_business_hours_over_the_weekend(personas, time_m
 
 def test_the_national_day_holiday_and_its_make_up_saturday(personas, time_machine):
     # 2026-09-30 (Wednesday) 17:00; 1–7 October are holidays, Saturday 10 October is worked.
-    time_machine.move_to(at(2026, 9, 30, 17, 0))
+    time_machine.move_to(at(2026, 9, 30, 17, 0), tick=False)
     rows = clocks(report(personas))
     assert rows[Target.ACCEPT].due_at == at(2026, 10, 8, 9, 30)
     # 24 h: 1 h on 30 Sept, then 8, 9, 10 (the make-up Saturday) October: 21 h, then 2 h.
@@ -133,11 +133,11 @@ def test_the_national_day_holiday_and_its_make_up_saturday(personas, time_machin
 
 def test_each_target_is_met_by_its_step_and_records_who(personas, time_machine):
     p = personas
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     request = report(p)
-    time_machine.move_to(at(2026, 11, 23, 9, 20))
+    time_machine.move_to(at(2026, 11, 23, 9, 20), tick=False)
     request = services.request_accept(actor=p.clerk_a, request=request)
-    time_machine.move_to(at(2026, 11, 23, 10, 0))
+    time_machine.move_to(at(2026, 11, 23, 10, 0), tick=False)
     request = services.request_dispatch(
         actor=p.dispatcher_a, request=request, assignee=p.technician_a, team=p.team_a
     )
@@ -154,13 +154,13 @@ def test_each_target_is_met_by_its_step_and_records_who(personas, time_machine):
 
 def test_a_hold_stops_the_clock_and_resuming_never_shortens_it(personas, time_machine):
     p = personas
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     request = report(p)
     request = services.request_dispatch(
         actor=p.dispatcher_a, request=request, assignee=p.technician_a
     )
     due_before = clocks(request)[Target.RESOLUTION].due_at
-    time_machine.move_to(at(2026, 11, 23, 10, 0))
+    time_machine.move_to(at(2026, 11, 23, 10, 0), tick=False)
     request = services.request_hold(actor=p.dispatcher_a, request=request, reason="等配件")
     held = clocks(request)[Target.RESOLUTION]
     assert (held.state, held.due_at, held.elapsed_minutes) == (State.PAUSED, None, 60)
@@ -175,18 +175,18 @@ def test_a_hold_stops_the_clock_and_resuming_never_shortens_it(personas, time_ma
 
 def test_a_rejected_completion_runs_the_resolution_clock_again(personas, time_machine):
     p = personas
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     request = report(p)
     request = services.request_dispatch(
         actor=p.dispatcher_a, request=request, assignee=p.technician_a
     )
     request = services.request_arrive(actor=p.technician_a, request=request)
-    time_machine.move_to(at(2026, 11, 23, 11, 0))
+    time_machine.move_to(at(2026, 11, 23, 11, 0), tick=False)
     request = services.request_complete(
         actor=p.technician_a, request=request, work_notes="换了阀门"
     )
     assert clocks(request)[Target.RESOLUTION].state == State.MET
-    time_machine.move_to(at(2026, 11, 24, 9, 0))
+    time_machine.move_to(at(2026, 11, 24, 9, 0), tick=False)
     request = services.request_reopen(actor=p.clerk_a, request=request, reason="还在漏")
     again = clocks(request)[Target.RESOLUTION]
     assert (again.state, again.met_at, again.on_time) == (State.RUNNING, None, None)
@@ -195,7 +195,7 @@ def test_a_rejected_completion_runs_the_resolution_clock_again(personas, time_ma
 
 def test_a_cancelled_request_stops_its_clocks(personas, time_machine):
     p = personas
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     request = report(p)
     services.request_cancel(actor=p.clerk_a, request=request, reason="业主自行修好")
     assert {row.state for row in clocks(request).values()} == {State.STOPPED}
@@ -212,7 +212,7 @@ def _alerts(request, code):
 def test_warning_then_escalation_up_the_chain_each_sent_once(personas, time_machine):
     p = personas
     Team.objects.filter(pk=p.team_a.pk).update(lead=p.dispatcher_a)
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     request = services.request_create(
         actor=p.clerk_a,
         estate=p.estate_a,
@@ -227,9 +227,9 @@ def test_warning_then_escalation_up_the_chain_each_sent_once(personas, time_mach
         actor=p.dispatcher_a, request=request, assignee=p.technician_a, team=p.team_a
     )
     # Arrival within 30 minutes: the warning at 80%, 24 minutes in.
-    time_machine.move_to(at(2026, 11, 23, 9, 23))
+    time_machine.move_to(at(2026, 11, 23, 9, 23), tick=False)
     assert sla_check.enqueue().return_value == 0
-    time_machine.move_to(at(2026, 11, 23, 9, 24))
+    time_machine.move_to(at(2026, 11, 23, 9, 24), tick=False)
     assert sla_check.enqueue().return_value == 1
     assert sla_check.enqueue().return_value == 0
     warning = _alerts(request, SlaEvent.WARNED).get()
@@ -238,15 +238,15 @@ def test_warning_then_escalation_up_the_chain_each_sent_once(personas, time_mach
 
     # Breached at 09:30: the team lead at once, the estate manager an hour later, the
     # company's service director four hours after that.
-    time_machine.move_to(at(2026, 11, 23, 9, 30))
+    time_machine.move_to(at(2026, 11, 23, 9, 30), tick=False)
     assert sla_check.enqueue().return_value == 1
     assert Notification.objects.filter(recipient=p.dispatcher_a, kind="sla").count() == 1
-    time_machine.move_to(at(2026, 11, 23, 10, 29))
+    time_machine.move_to(at(2026, 11, 23, 10, 29), tick=False)
     assert sla_check.enqueue().return_value == 0
-    time_machine.move_to(at(2026, 11, 23, 10, 30))
+    time_machine.move_to(at(2026, 11, 23, 10, 30), tick=False)
     assert sla_check.enqueue().return_value == 1
     assert Notification.objects.filter(recipient=p.manager_a, kind="sla").count() == 1
-    time_machine.move_to(at(2026, 11, 23, 15, 0))
+    time_machine.move_to(at(2026, 11, 23, 15, 0), tick=False)
     assert sla_check.enqueue().return_value == 1
     assert sla_check.enqueue().return_value == 0
     assert Notification.objects.filter(recipient=p.company_admin, kind="sla").count() == 1
@@ -259,9 +259,9 @@ def test_warning_then_escalation_up_the_chain_each_sent_once(personas, time_mach
 def test_a_late_check_sends_every_due_step_once(personas, time_machine):
     """After downtime the check catches up: breach and the due steps, no warning."""
     p = personas
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     request = report(p, urgency=Urgency.EMERGENCY)
-    time_machine.move_to(at(2026, 11, 23, 11, 0))
+    time_machine.move_to(at(2026, 11, 23, 11, 0), tick=False)
     sent = sla_check.enqueue().return_value
     assert sent > 0
     assert _alerts(request, SlaEvent.WARNED).count() == 0
@@ -270,11 +270,11 @@ def test_a_late_check_sends_every_due_step_once(personas, time_machine):
 
 def test_a_met_target_is_not_escalated(personas, time_machine):
     p = personas
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     request = report(p, urgency=Urgency.EMERGENCY)
-    time_machine.move_to(at(2026, 11, 23, 9, 2))
+    time_machine.move_to(at(2026, 11, 23, 9, 2), tick=False)
     services.request_accept(actor=p.clerk_a, request=request)
-    time_machine.move_to(at(2026, 11, 23, 9, 10))
+    time_machine.move_to(at(2026, 11, 23, 9, 10), tick=False)
     sla_check.enqueue()
     accept = clocks(request)[Target.ACCEPT]
     assert accept.state == State.MET
@@ -284,9 +284,9 @@ def test_a_met_target_is_not_escalated(personas, time_machine):
 def test_an_alert_recorded_already_is_not_sent_again(personas, time_machine):
     """Even if a clock's bookkeeping were lost, the unique alert row stops a second send."""
     p = personas
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     request = report(p, urgency=Urgency.EMERGENCY)
-    time_machine.move_to(at(2026, 11, 23, 9, 4, 30))
+    time_machine.move_to(at(2026, 11, 23, 9, 4, 30), tick=False)
     assert sla_check.enqueue().return_value == 1  # acceptance: warned at 4 minutes
     RequestTarget.objects.filter(request=request, target=Target.ACCEPT).update(
         warned_at=None, next_check_at=at(2026, 11, 23, 9, 4)
@@ -304,9 +304,9 @@ def test_the_escalation_chain_of_the_estate_is_used(personas, time_machine):
         recipient=EscalationStep.Recipient.SERVICE_DIRECTOR,
         delay_minutes=0,
     )
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     report(p, urgency=Urgency.EMERGENCY)
-    time_machine.move_to(at(2026, 11, 23, 9, 6))
+    time_machine.move_to(at(2026, 11, 23, 9, 6), tick=False)
     sla_check.enqueue()
     assert Notification.objects.filter(recipient=p.company_admin, kind="sla").exists()
     assert not Notification.objects.filter(recipient=p.manager_a, kind="sla").exists()
@@ -314,14 +314,14 @@ def test_the_escalation_chain_of_the_estate_is_used(personas, time_machine):
 
 def test_present_words_and_tones(personas, time_machine):
     p = personas
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     request = report(p, urgency=Urgency.EMERGENCY)
-    time_machine.move_to(at(2026, 11, 23, 9, 3))
+    time_machine.move_to(at(2026, 11, 23, 9, 3), tick=False)
     views = {v.label: v for v in deadlines.present(clocks(request).values())}
     accept = views[str(Target.ACCEPT.label)]
     assert accept.tone == "ok"
     assert "2" in accept.words
-    time_machine.move_to(at(2026, 11, 23, 9, 45))
+    time_machine.move_to(at(2026, 11, 23, 9, 45), tick=False)
     views = {v.label: v for v in deadlines.present(clocks(request).values())}
     assert views[str(Target.ARRIVAL.label)].tone == "late"
 
@@ -331,7 +331,7 @@ def test_each_built_in_target_is_planned_on_its_clock(personas, time_machine, de
     """A request matching each built-in policy gets exactly its targets, minutes and
     clocks (arrival only for repairs)."""
     p = personas
-    time_machine.move_to(at(2026, 11, 23, 9, 0))
+    time_machine.move_to(at(2026, 11, 23, 9, 0), tick=False)
     kind = default.kind or (Kind.INQUIRY if default.category else Kind.SUGGESTION)
     request = services.request_create(
         actor=p.clerk_a,
