@@ -4,6 +4,18 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_duplicate_matching():
+    """The suites' many identical made-up reports would join one another at intake
+    (servicedesk.incidents); test_incidents turns matching on for itself. Session-wide,
+    so module-scoped fixtures that make requests see it too."""
+    from django.conf import settings
+
+    settings.SERVICEDESK_MATCH_DUPLICATES = False
+    yield
+    del settings.SERVICEDESK_MATCH_DUPLICATES
+
+
 @pytest.fixture(autouse=True)
 def _fast_test_settings(settings):
     # Argon2 is deliberately slow; tests that check hashing switch it back.
@@ -15,6 +27,37 @@ def _fast_test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(scope="session")
+def empty_data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("no-model")
+
+
+@pytest.fixture(autouse=True)
+def _no_saved_model(settings, empty_data_dir):
+    """No triage model unless a test asks for one (`triage_model`): one left in ./var by a
+    developer's own run must not change what the suites see."""
+    settings.DATA_DIR = empty_data_dir
+
+
+@pytest.fixture(scope="session")
+def trained_data_dir(tmp_path_factory):
+    """A data folder holding a model trained on the small test corpus (trained once)."""
+    from jiayuan.triage import services
+    from jiayuan.triage.tests.fixtures import write_corpus
+
+    folder = tmp_path_factory.mktemp("data")
+    corpus_file = write_corpus(folder / "corpus.jsonl")
+    services.model_retrain(corpus_path=corpus_file, model_path=folder / "triage" / "model.npz")
+    return folder
+
+
+@pytest.fixture
+def triage_model(settings, trained_data_dir):
+    """The model the pages, the API and intake use is the test corpus' one."""
+    settings.DATA_DIR = trained_data_dir
+    return trained_data_dir / "triage" / "model.npz"
 
 
 @pytest.fixture

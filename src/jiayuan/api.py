@@ -176,9 +176,11 @@ def on_http_error(request, exc: HttpError):
 def _register_routers() -> None:
     from jiayuan.accounts.api import router as accounts_router
     from jiayuan.comms.api import router as comms_router
+    from jiayuan.dispatch.api import router as dispatch_router
     from jiayuan.org.api import me_router
     from jiayuan.org.api import router as org_router
     from jiayuan.servicedesk import api as servicedesk
+    from jiayuan.triage.api import router as triage_router
 
     api.add_router("/me", me_router)
     api.add_router("/accounts", accounts_router)
@@ -189,6 +191,8 @@ def _register_routers() -> None:
     api.add_router("/photos", servicedesk.photos_router)
     api.add_router("/reply-templates", servicedesk.templates_router)
     api.add_router("/request-categories", servicedesk.categories_router)
+    api.add_router("/triage", triage_router)
+    api.add_router("/dispatch", dispatch_router)
 
 
 _register_routers()

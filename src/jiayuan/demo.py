@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from jiayuan.dispatch.demo import build_dispatch_demo, delete_dispatch_demo
 from jiayuan.org.demo import (
     DEMO_COMPANY_CODE,
     FULL_PLAN,
@@ -26,6 +27,7 @@ def build(
     with transaction.atomic():
         company = build_demo(plan=plan, progress=progress)
         build_sla_demo(company)
+        build_dispatch_demo(company)
         build_service_demo(company, small=plan is SMALL_PLAN, progress=progress)
         count_demo_clocks(company)
     return company
@@ -38,5 +40,6 @@ def delete() -> bool:
         return False
     with transaction.atomic():
         delete_sla_demo(company)
+        delete_dispatch_demo(company)
         delete_service_demo(company)
         return delete_demo()

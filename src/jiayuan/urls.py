@@ -10,6 +10,7 @@ urlpatterns = [
     path("notifications/", include("jiayuan.comms.urls")),
     path("service/", include("jiayuan.servicedesk.urls")),
     path("sla/", include("jiayuan.sla.urls")),
+    path("dispatch/", include("jiayuan.dispatch.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_site.urls),
     path("api/v1/", api.urls),

@@ -113,6 +113,55 @@ def _empty_building(p):
 NEW_UNIT = {"number": "201", "floor": 2, "gross_area": "90.5"}
 NEW_RESIDENT = {"name": "王芳", "mobile": "13900139000", "relation": "tenant"}
 
+
+def _two_reports(p):
+    """Two reports of one lift fault from different households; the second not linked."""
+    from jiayuan.servicedesk import services
+
+    def report(owner, unit, text):
+        return services.request_create(
+            actor=owner,
+            estate=p.estate_a,
+            kind="repair",
+            category="plumbing",
+            description=text,
+            unit=unit,
+        )
+
+    first = report(p.owner_a101, p.unit_a101, "卫生间漏水")
+    second = report(p.owner_a102, p.unit_a102, "厨房的下水道堵了")
+    return {"parent": first, "child": second}
+
+
+def _linked_report(p):
+    from jiayuan.servicedesk import incidents
+
+    reports = _two_reports(p)
+    incidents.incident_link(actor=p.clerk_a, request=reports["child"], parent=reports["parent"])
+    reports["child"].refresh_from_db()
+    return reports
+
+
+def _grab_offer(p):
+    import datetime as dt
+
+    from jiayuan.dispatch import services as dispatch
+
+    # On duty at any hour: each day's two halves.
+    shifts = [(d, dt.time(0), dt.time(12)) for d in range(7)]
+    shifts += [(d, dt.time(12), dt.time(0)) for d in range(7)]
+    dispatch.profile_save(
+        actor=p.dispatcher_a,
+        estate=p.estate_a,
+        user=p.technician_a,
+        skills={"plumbing": 2},
+        shifts=shifts,
+    )
+    dispatch.rule_save(actor=p.dispatcher_a, estate=p.estate_a, mode="grab")
+    request = _owner_repair(p)["request"]
+    return {"offer": dispatch.offer(request)}
+
+
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/me"): Route(SELF, "owner_a101", lambda p, x: ("/me", None)),
     ("GET", "/me/units"): Route(LIST, "owner_a101", lambda p, x: ("/me/units", None)),
@@ -322,6 +371,49 @@ ROUTES: dict[tuple[str, str], Route] = {
         "clerk_a",
         lambda p, x: ("/reply-templates", None),
         prepare=_reply_template,
+    ),
+    ("POST", "/requests/{request_id}/reclassify"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (
+            f"/requests/{x['request'].pk}/reclassify",
+            {"version": x["request"].version, "category": "electrical"},
+        ),
+        prepare=_owner_repair,
+    ),
+    ("POST", "/requests/{request_id}/link"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (
+            f"/requests/{x['child'].pk}/link",
+            {"parent": x["parent"].pk, "version": x["child"].version},
+        ),
+        prepare=_two_reports,
+    ),
+    ("POST", "/requests/{request_id}/unlink"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (
+            f"/requests/{x['child'].pk}/unlink",
+            {"reason": "不是同一个故障", "version": x["child"].version},
+        ),
+        prepare=_linked_report,
+    ),
+    ("POST", "/triage/classify"): Route(
+        SELF, "owner_a101", lambda p, x: ("/triage/classify", {"text": "电梯里有人被困"})
+    ),
+    ("GET", "/dispatch/requests/{request_id}/suggestions"): Route(
+        OBJECT,
+        "dispatcher_a",
+        lambda p, x: (f"/dispatch/requests/{x['request'].pk}/suggestions", None),
+        prepare=_owner_repair,
+    ),
+    ("GET", "/dispatch/pool"): Route(SELF, "technician_a", lambda p, x: ("/dispatch/pool", None)),
+    ("POST", "/dispatch/pool/{offer_id}/grab"): Route(
+        OBJECT,
+        "technician_a",
+        lambda p, x: (f"/dispatch/pool/{x['offer'].pk}/grab", None),
+        prepare=_grab_offer,
     ),
 }
 ROUTE_IDS = [f"{method} {path}" for method, path in ROUTES]

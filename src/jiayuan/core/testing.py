@@ -1,9 +1,12 @@
 """Personas shared by every test: two estates of one company, a third estate of another
 company, staff of each role that matters, two owners and two outsiders."""
 
+import importlib.util
+import sys
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import connection
 from django.test import Client
@@ -181,3 +184,17 @@ def at_once(*calls) -> list:
         thread.join(timeout=10)
     assert not any(thread.is_alive() for thread in threads)
     return results
+
+
+BENCH = Path(__file__).resolve().parents[3] / "bench"
+
+
+def load_bench(name: str):
+    """A benchmark script under bench/ as a module, for the smoke test that keeps it
+    runnable."""
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses look their module up in sys.modules.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -85,6 +85,10 @@ def expected_arrival(job: Job, worker: Worker, extra_orders: int = 0) -> float:
     return wait + walk_minutes(worker.place, job.place)
 
 
+# Among those who cannot take it, the nearest to being able come first.
+REFUSAL_ORDER = {None: 0, "full": 1, "off_duty": 2, "no_skill": 3}
+
+
 def refusal(job: Job, worker: Worker) -> str | None:
     """Why this worker cannot take this job, or None."""
     if not worker.skills.get(job.category):
@@ -213,7 +217,7 @@ def rank(job: Job, workers: Iterable[Worker]) -> list[Suggestion]:
                 late=job.minutes_left is not None and arrival > job.minutes_left,
             )
         )
-    return sorted(found, key=lambda s: (s.cost is None, s.cost or 0.0, s.worker))
+    return sorted(found, key=lambda s: (REFUSAL_ORDER[s.refusal], s.cost or 0.0, s.worker))
 
 
 def round_robin(job: Job, workers: Sequence[Worker], last_given: Mapping[int, float]) -> int | None:

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -389,8 +390,8 @@ def grab(*, actor, offer_id: int, now: datetime | None = None) -> ServiceRequest
     them is told it is gone."""
     now = now or timezone.now()
     locked = GrabOffer.objects.select_for_update().filter(pk=offer_id).first()
-    if locked is None or not actor.is_authenticated:
-        raise PermissionDenied(_("You are not allowed to do this."))
+    if locked is None:
+        raise Http404(_("Not found."))
     ensure_allowed(actor, VIEW, locked)
     if locked.status == GrabOffer.Status.GRABBED:
         raise RequestChanged(_("Someone else has already grabbed this order."))

@@ -34,7 +34,7 @@ from jiayuan.core.api_schemas import (
     Text,
 )
 from jiayuan.org.models import CommonArea, Estate, Resident, Unit
-from jiayuan.servicedesk import clocks, selectors, services, timeline
+from jiayuan.servicedesk import clocks, incidents, selectors, services, timeline
 from jiayuan.servicedesk.models import (
     Channel,
     Kind,
@@ -247,7 +247,9 @@ class RequestDetailOut(RequestOut):
     location_note: str
     reporter: ResidentBriefOut | None
     praised_staff: PersonOut | None
-    parent_id: int | None
+    parent_id: int | None = Field(description="The incident this report joined, if any.")
+    parent_number: str | None
+    children_count: int = Field(description="Reports of the same fault linked to this one.")
     related_to_id: int | None
     held_from: str
     hold_reason: str
@@ -274,6 +276,14 @@ class RequestDetailOut(RequestOut):
         description="The steps the caller may take now, for POST …/actions/{action}."
     )
     can_rate: bool
+
+    @staticmethod
+    def resolve_parent_number(obj):
+        return obj.parent.number if obj.parent_id else None
+
+    @staticmethod
+    def resolve_children_count(obj):
+        return obj.children.count()
 
     @staticmethod
     def resolve_materials(obj):
@@ -660,6 +670,75 @@ def take_step(request, request_id: ObjectId, action: str, payload: StepIn):
     found = _request_for(user, request_id)
     try:
         _run_step(user, found, action, payload)
+    except RequestChanged as exc:
+        return _conflict(exc)
+    return _request_for(user, request_id)
+
+
+class ReclassifyIn(InputSchema):
+    version: Number = Field(ge=1, description="The request's version the caller acted on.")
+    kind: Kind | None = None
+    category: str | None = Field(None, max_length=32)
+    urgency: Urgency | None = None
+
+
+@router.post("/{request_id}/reclassify", response={200: RequestDetailOut, **STEP_ERRORS})
+def reclassify_request(request, request_id: ObjectId, payload: ReclassifyIn):
+    """The desk (or a dispatcher) corrects the kind, category or urgency; fields left out
+    stay as they are. The kind changes only before the request is dispatched or handled."""
+    user = request.auth
+    found = _request_for(user, request_id)
+    try:
+        services.request_reclassify(
+            actor=user,
+            request=found,
+            kind=payload.kind,
+            category=payload.category,
+            urgency=payload.urgency,
+            expected_version=payload.version,
+        )
+    except RequestChanged as exc:
+        return _conflict(exc)
+    return _request_for(user, request_id)
+
+
+class LinkIn(InputSchema):
+    version: Number | None = Field(None, ge=1)
+    parent: Reference = Field(description="The open request (the incident) of the same fault.")
+
+
+class UnlinkIn(InputSchema):
+    version: Number | None = Field(None, ge=1)
+    reason: Text
+
+
+@router.post("/{request_id}/link", response={200: RequestDetailOut, **STEP_ERRORS})
+def link_request(request, request_id: ObjectId, payload: LinkIn):
+    """The desk links a report to the open incident of the same fault: it waits on it and
+    is done when the incident's work is done."""
+    user = request.auth
+    found = _request_for(user, request_id)
+    incidents.ensure_linker(user, found)  # 403 before the body is read, as for any step
+    parent = _in_body("parent", ServiceRequest.objects.restrict(user, VIEW), payload.parent)
+    try:
+        incidents.incident_link(
+            actor=user, request=found, parent=parent, expected_version=payload.version
+        )
+    except RequestChanged as exc:
+        return _conflict(exc)
+    return _request_for(user, request_id)
+
+
+@router.post("/{request_id}/unlink", response={200: RequestDetailOut, **STEP_ERRORS})
+def unlink_request(request, request_id: ObjectId, payload: UnlinkIn):
+    """The desk takes a report out of its incident (a reason is recorded); it goes on from
+    the state it was in when it joined."""
+    user = request.auth
+    found = _request_for(user, request_id)
+    try:
+        incidents.incident_unlink(
+            actor=user, request=found, reason=payload.reason, expected_version=payload.version
+        )
     except RequestChanged as exc:
         return _conflict(exc)
     return _request_for(user, request_id)

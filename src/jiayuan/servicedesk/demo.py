@@ -24,7 +24,7 @@ from jiayuan.accounts.models import User
 from jiayuan.comms.models import Notification
 from jiayuan.core.models import AuditEvent
 from jiayuan.org.models import Company, Estate, Residency, Team
-from jiayuan.servicedesk import services
+from jiayuan.servicedesk import incidents, services
 from jiayuan.servicedesk.events import DeskEvent
 from jiayuan.servicedesk.models import (
     NUMBER_PREFIX,
@@ -270,13 +270,91 @@ class _Desk:
                 actor=self.manager, company=self.company, kind=kind, title=title, body=body
             )
         stories = []
-        for n in range(count):
-            stories.append(self._one(n))
-            if (n + 1) % 50 == 0:
-                self.progress(f"Service desk: {n + 1} / {count} requests")
-        self._visits(stories)
+        # Made up at "now" and moved into the past afterwards: their times would make
+        # unrelated reports look like one fault.
+        with incidents.matching_off():
+            for n in range(count):
+                stories.append(self._one(n))
+                if (n + 1) % 50 == 0:
+                    self.progress(f"Service desk: {n + 1} / {count} requests")
+            self._visits(stories)
+        made = self._incidents()
         self._renumber()
-        return len(stories)
+        return len(stories) + made
+
+    def _incidents(self) -> int:
+        """A lift stops: the second household's report joins the first one's repair by
+        itself. Two calls about a lobby light are alike enough for the desk to decide."""
+        by_building: dict[int, list] = {}
+        for home in self.portal:
+            by_building.setdefault(home.unit.building_id, []).append(home)
+        homes = next((found for found in by_building.values() if len(found) >= 2), None)
+        lobby = next((a for a in self.areas[self.home.pk] if a.kind == "lobby"), None)
+        if homes is None or lobby is None:
+            return 0
+        first, second = homes[0], homes[1]
+        building = first.unit.building.name
+        created = self.now - timedelta(hours=3)
+        story = _Story(request=None, created=created, planned=[created])
+        story.marks.append(timezone.now())
+        story.request = services.request_create(
+            actor=first.resident.user,
+            estate=self.home,
+            kind=Kind.REPAIR,
+            category="elevator",
+            description=f"{building}电梯停在6楼不动了，按了没反应",
+            unit=first.unit,
+        )
+        self._act(story, "accept", services.request_accept)
+        self._act(
+            story,
+            "dispatch",
+            services.request_dispatch,
+            actor=self.dispatcher,
+            assignee=self.techs[self.home.pk][0],
+        )
+        self._step(
+            story,
+            "take",
+            lambda: services.request_create(
+                actor=second.resident.user,
+                estate=self.home,
+                kind=Kind.REPAIR,
+                category="elevator",
+                description=f"{building}电梯坏了，停在6楼不动",
+                unit=second.unit,
+            ),
+        )
+        self._retime(story)
+        created = self.now - timedelta(hours=2)
+        story = _Story(request=None, created=created, planned=[created])
+        story.marks.append(timezone.now())
+        desk = self.desk[self.home.pk]
+        caller = self.homes[self.home.pk][0].resident
+        story.request = services.request_create(
+            actor=desk,
+            estate=self.home,
+            kind=Kind.REPAIR,
+            category="electrical",
+            description="大堂的灯一闪一闪",
+            common_area=lobby,
+            reporter=caller,
+        )
+        self._step(
+            story,
+            "accept",
+            lambda: services.request_create(
+                actor=desk,
+                estate=self.home,
+                kind=Kind.REPAIR,
+                category="electrical",
+                description="大堂顶灯不亮了",
+                common_area=lobby,
+                reporter=caller,
+            ),
+        )
+        self._retime(story)
+        return 4
 
     def _weighted(self, weights: dict) -> str:
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]

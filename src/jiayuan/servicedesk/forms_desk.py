@@ -221,6 +221,24 @@ class ReplyForm(VersionForm):
     )
 
 
+class ReclassifyForm(VersionForm):
+    """The request's kind, category and urgency, shown as they are now."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
+
+    def __init__(self, *args, request, categories, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = [(request.category, request.get_category_display())]
+        # A category no longer offered stays listed while the request has it.
+        self.fields["category"].choices = categories + [
+            choice for choice in current if choice not in categories
+        ]
+        for name in ("kind", "category", "urgency"):
+            self.initial.setdefault(name, getattr(request, name))
+
+
 # ----------------------------------------------------------------------------- return visits
 
 

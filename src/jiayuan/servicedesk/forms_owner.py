@@ -142,7 +142,13 @@ class ReportForm(forms.Form):
     estate), and when they are at home for a repair."""
 
     kind = forms.ChoiceField(label=_("What is it?"), choices=Kind.choices, initial=Kind.REPAIR)
-    category = forms.ChoiceField(label=_("Category"), choices=CHOOSE + Category.choices)
+    # Left empty, it is chosen from the description (views_owner.owner_create).
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=CHOOSE + Category.choices,
+        required=False,
+        help_text=_("Not sure? Leave it empty and we will choose from your description."),
+    )
     place = forms.ChoiceField(label=_("Where"))
     location_note = forms.CharField(
         label=_("Location details"),

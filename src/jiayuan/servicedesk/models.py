@@ -638,3 +638,48 @@ class ReplyTemplate(TimeStampedModel):
 
     def __str__(self):
         return self.title
+
+
+class DuplicateSuggestion(models.Model):
+    """A newer report that may be about the same fault as an open request (servicedesk.
+    incidents): the desk links it to that incident or says it is not the same. One row per
+    pair, so a pair the desk turned down is never offered again."""
+
+    class Decision(models.TextChoices):
+        PENDING = "", _("Waiting for the desk")
+        LINKED = "linked", _("Same fault: linked")
+        DISMISSED = "dismissed", _("Not the same fault")
+
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="duplicate_suggestions"
+    )
+    candidate = models.ForeignKey(
+        ServiceRequest,
+        verbose_name=_("possible incident"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    score = models.FloatField(_("likeness"))
+    created_at = models.DateTimeField(default=timezone.now)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    access = request_part_access({VIEW: DESK_ROLES, CHANGE: DESK_ROLES})
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "candidate"], name="duplicate_suggestion_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["candidate", "decision"])]
+
+    def __str__(self):
+        return f"{self.request_id} ~ {self.candidate_id} ({self.score:.2f})"

@@ -189,6 +189,10 @@ OWNER_VISIBLE_EVENTS = frozenset(DeskEvent) - {
     DeskEvent.TEMPLATE_CREATED,
     DeskEvent.TEMPLATE_UPDATED,
     DeskEvent.TEMPLATE_DELETED,
+    # Other households' reports of the same fault are the desk's business.
+    DeskEvent.INCIDENT_JOINED,
+    DeskEvent.INCIDENT_LEFT,
+    DeskEvent.DUPLICATE_DISMISSED,
 }
 
 

@@ -30,7 +30,7 @@ from jiayuan.core.phones import validate_mainland_mobile
 from jiayuan.core.roles import ALL_STAFF, MANAGERS, Role
 from jiayuan.core.taxonomy import Category
 from jiayuan.org.models import CommonArea, Company, Estate, Residency, Resident, Team, Unit
-from jiayuan.servicedesk import signals, workflow
+from jiayuan.servicedesk import incidents, signals, workflow
 from jiayuan.servicedesk.events import DeskEvent, event_of_action
 from jiayuan.servicedesk.models import (
     DESCRIPTION_MAX,
@@ -52,6 +52,7 @@ from jiayuan.servicedesk.models import (
 )
 from jiayuan.servicedesk.photos import prepare_photos
 from jiayuan.sla import deadlines
+from jiayuan.triage import services as triage
 
 MAX_MATERIAL_LINES = 50
 LOW_RATING = 2  # a rating this low or lower alerts the estate's managers
@@ -387,6 +388,7 @@ def _save_new_request(actor, request: ServiceRequest, prepared) -> ServiceReques
     request.save()
     deadlines.save_planned(request, clocks)
     _save_photos(actor, request, Photo.Stage.REPORT, prepared)
+    triage.classification_record(actor=actor, request=request)
     _announce_if_waiting(request)
     record_event(
         actor=actor,
@@ -412,6 +414,7 @@ def _save_new_request(actor, request: ServiceRequest, prepared) -> ServiceReques
             _("%(name)s was praised by an owner") % {"name": request.praised_staff.name},
             description[:200],
         )
+    incidents.match_new_request(actor, request)
     return request
 
 
@@ -456,6 +459,7 @@ def allowed_transitions(user, request: ServiceRequest) -> list[workflow.Transiti
         and (t.actors & relations or user.is_superuser)
         # Taking an order is only for an order not yet taken.
         and not (t.action == "take" and _open_handling(request, accepted=True))
+        and incidents.takes_own_step(request, t.action)
     ]
 
 
@@ -502,6 +506,7 @@ def _transition(
     ensure_allowed(actor, VIEW, request)
     locked = _locked(request)
     _ensure_version(locked, expected_version)
+    incidents.ensure_own_step(locked, action)
     transition = workflow.transition_for(action, locked.kind)
     if transition is None:
         raise ValidationError(_("This action does not apply to this kind of request."))
@@ -544,6 +549,7 @@ def _finish(
         after=after,
     )
     _announce_if_waiting(request)
+    incidents.incident_moved(actor, request, code or event_of_action(transition.action))
     return request
 
 
@@ -1139,6 +1145,71 @@ def _reopen(actor, request, transition, reason) -> ServiceRequest:
         reason,
     )
     return request
+
+
+# ----------------------------------------------------------------------------- labels
+
+# A request's kind decides its workflow: it may change only before any step of one kind.
+KIND_CHANGES_IN = frozenset({Status.SUBMITTED, Status.ACCEPTED})
+LABELS = ("kind", "category", "urgency")
+
+
+def may_reclassify(user, request: ServiceRequest) -> bool:
+    return user.is_superuser or bool(roles_in_estate(user, request.estate) & workflow.DISPATCH)
+
+
+@transaction.atomic
+def request_reclassify(
+    *, actor, request, kind=None, category=None, urgency=None, expected_version=None
+) -> ServiceRequest:
+    """The desk corrects a request's kind, category or urgency (None: unchanged); the
+    triage app keeps the correction to learn from. The SLA clocks keep the policy the
+    request came in under, and the number its prefix (docs/decisions.md)."""
+    ensure_allowed(actor, VIEW, request)
+    locked = _locked(request)
+    _ensure_version(locked, expected_version)
+    if not may_reclassify(actor, locked):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    found = _Errors()
+    wanted = {
+        field: value
+        for field, value in zip(LABELS, (kind, category, urgency), strict=True)
+        if value is not None and value != getattr(locked, field)
+    }
+    if "kind" in wanted:
+        found.check(lambda: _choice(wanted["kind"], "kind", Kind))
+        if locked.status not in KIND_CHANGES_IN:
+            found.add(
+                "kind", _("The kind can only change before the request is dispatched or handled.")
+            )
+    if "category" in wanted:
+        found.check(lambda: _choice(wanted["category"], "category", Category))
+        if wanted["category"] in Category.values and wanted["category"] not in dict(
+            offered_categories(locked.estate.company)
+        ):
+            found.add("category", _("This company does not take requests of this category."))
+    if "urgency" in wanted:
+        found.check(lambda: _choice(wanted["urgency"], "urgency", Urgency))
+    found.raise_if_any()
+    if not wanted:
+        return locked
+    before = {field: getattr(locked, field) for field in LABELS}
+    for field, value in wanted.items():
+        setattr(locked, field, value)
+    locked.version += 1
+    locked.save(update_fields=[*wanted, "version", "updated_at"])
+    record_event(
+        actor=actor,
+        code=DeskEvent.RECLASSIFIED,
+        target=locked,
+        estate=locked.estate,
+        before={field: before[field] for field in wanted},
+        after=dict(wanted),
+    )
+    triage.classification_relabel(
+        actor=actor, request=locked, before=tuple(before[field] for field in LABELS)
+    )
+    return locked
 
 
 # ----------------------------------------------------------------------------- ratings

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.taxonomy import Category
 from jiayuan.servicedesk.events import DeskEvent
-from jiayuan.servicedesk.models import Channel, ReturnVisit
+from jiayuan.servicedesk.models import Channel, Kind, ReturnVisit, Urgency
 from jiayuan.sla.events import SlaEvent
 from jiayuan.sla.models import Target
 
@@ -112,6 +112,75 @@ def _visit_done(after: dict, for_owner: bool, actor: str) -> str:
     return _("Return visit recorded")
 
 
+_LABEL_CHOICES = {"kind": Kind, "category": Category, "urgency": Urgency}
+
+
+def _reclassified(after: dict, for_owner: bool, actor: str) -> str:
+    """Reclassified as "电梯 · 紧急": the labels that changed, kind first."""
+    labels = [
+        str(choices(after[field]).label)
+        for field, choices in _LABEL_CHOICES.items()
+        if after.get(field) in choices.values
+    ]
+    if not labels:
+        return _("Kind, category or urgency changed")
+    return _("Reclassified as %(labels)s") % {"labels": " · ".join(labels)}
+
+
+def _incident_linked(after: dict, for_owner: bool, actor: str) -> str:
+    words = {"incident": _text(after.get("incident"))}
+    if for_owner:
+        return (
+            _(
+                "The same fault was already reported (%(incident)s): your request joins that "
+                "repair, and its progress shows here"
+            )
+            % words
+        )
+    if after.get("automatic") is True:
+        return _("Joined incident %(incident)s automatically: the same fault") % words
+    return _("Joined incident %(incident)s: the same fault") % words
+
+
+def _incident_unlinked(after: dict, for_owner: bool, actor: str) -> str:
+    if for_owner:
+        return _("Your request is handled on its own again")
+    return _("Taken out of incident %(incident)s") % {"incident": _text(after.get("incident"))}
+
+
+def _incident_joined(after: dict, for_owner: bool, actor: str) -> str:
+    return _("%(report)s reports the same fault and joined this incident") % {
+        "report": _text(after.get("report"))
+    }
+
+
+def _incident_left(after: dict, for_owner: bool, actor: str) -> str:
+    return _("%(report)s was taken out of this incident") % {"report": _text(after.get("report"))}
+
+
+def _incident_progress(after: dict, for_owner: bool, actor: str) -> str:
+    step = after.get("step")
+    words = {
+        "incident": _text(after.get("incident")),
+        "step": DeskEvent(step).label if step in DeskEvent.values else _("a step"),
+    }
+    name = _handler(after)
+    if step == DeskEvent.DISPATCHED and name:
+        words["step"] = _("Dispatched to %(name)s") % {"name": name}
+    return _("The same fault (%(incident)s): %(step)s") % words
+
+
+def _incident_resolved(after: dict, for_owner: bool, actor: str) -> str:
+    words = {"incident": _text(after.get("incident"))}
+    if for_owner:
+        return _("Fixed with the repair of the same fault (%(incident)s), please confirm") % words
+    return _("Resolved with incident %(incident)s") % words
+
+
+def _dismissed(after: dict, for_owner: bool, actor: str) -> str:
+    return _("Not the same fault as %(incident)s") % {"incident": _text(after.get("incident"))}
+
+
 def _fixed(owner_words: Promise, staff_words: Promise) -> Callable[[dict, bool, str], str]:
     return lambda after, for_owner, actor: str(owner_words if for_owner else staff_words)
 
@@ -200,12 +269,26 @@ _SENTENCES: dict[str, Callable[[dict, bool, str], str]] = {
     DeskEvent.RATED: _rated,
     DeskEvent.AUTO_RATED: _auto_rated,
     DeskEvent.PHOTOS_ADDED: _photos_added,
+    DeskEvent.RECLASSIFIED: _reclassified,
     DeskEvent.VISIT_DONE: _visit_done,
+    DeskEvent.INCIDENT_LINKED: _incident_linked,
+    DeskEvent.INCIDENT_UNLINKED: _incident_unlinked,
+    DeskEvent.INCIDENT_JOINED: _incident_joined,
+    DeskEvent.INCIDENT_LEFT: _incident_left,
+    DeskEvent.INCIDENT_PROGRESS: _incident_progress,
+    DeskEvent.INCIDENT_RESOLVED: _incident_resolved,
+    DeskEvent.DUPLICATE_DISMISSED: _dismissed,
     SlaEvent.WARNED: _warned,
     SlaEvent.ESCALATED: _escalated,
 }
 
-_DONE = {DeskEvent.COMPLETED, DeskEvent.REPLIED, DeskEvent.CONFIRMED, DeskEvent.RATED}
+_DONE = {
+    DeskEvent.COMPLETED,
+    DeskEvent.REPLIED,
+    DeskEvent.CONFIRMED,
+    DeskEvent.RATED,
+    DeskEvent.INCIDENT_RESOLVED,
+}
 _PROBLEM = {
     DeskEvent.DECLINED,
     DeskEvent.CANCELLED,

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from jiayuan.core.access import (
     ADD,
@@ -37,12 +37,13 @@ from jiayuan.core.roles import MANAGERS, Role
 from jiayuan.org import selectors as org_selectors
 from jiayuan.org.models import Resident
 from jiayuan.org.views import _confirm_page, _edit_page, _form_page
-from jiayuan.servicedesk import clocks, selectors, services
+from jiayuan.servicedesk import clocks, selectors, services, views_incidents
 from jiayuan.servicedesk.forms_desk import (
     DeskSettingsForm,
     HandlerForm,
     InvestigateForm,
     QueueFilterForm,
+    ReclassifyForm,
     RecordForm,
     ReplyForm,
     ReplyTemplateForm,
@@ -61,12 +62,15 @@ from jiayuan.servicedesk.models import (
 from jiayuan.servicedesk.services import RequestChanged
 from jiayuan.servicedesk.views_shared import (
     Step,
+    calling,
     panels,
     photos_by_stage,
     run_step,
     timeline_context,
     timeline_fragment,
 )
+from jiayuan.triage import selectors as triage
+from jiayuan.triage.forms import ask_for_suggestions
 
 # A screenful on a desk monitor and a short scroll on a phone; the tabs and filters narrow
 # further. The API's pages are 50 by default.
@@ -75,6 +79,7 @@ PAGE_SIZE = 25
 DESK_READERS = DESK_ROLES | {Role.FINANCE}
 REPLY = "reply"
 DISPATCH = "dispatch"
+RECLASSIFY = "reclassify"
 
 
 def _has_role(user, estate, roles) -> bool:
@@ -240,6 +245,7 @@ def record(request):
         common_areas=org_selectors.common_area_list(request.user, estate=estate),
         categories=services.offered_categories(estate.company_id),
     )
+    ask_for_suggestions(form, reverse("servicedesk:record_suggest"))
     if request.method == "POST" and form.is_valid():
         try:
             created = services.request_create(
@@ -263,6 +269,17 @@ def record(request):
         "callers": selectors.caller_lookup(request.user, estate, term),
     }
     return render(request, "servicedesk/record.html", context)
+
+
+@desk_page(DESK_ROLES)
+@require_POST
+def record_suggest(request):
+    """The suggestion line under the description (htmx), among the categories offered."""
+    offered = services.offered_categories(request.estate.company_id)
+    suggestion = triage.suggestion_for(
+        request.POST.get("description", ""), categories={code for code, _label in offered}
+    )
+    return render(request, "triage/_suggestion.html", {"suggestion": suggestion})
 
 
 @desk_page(DESK_ROLES)
@@ -396,11 +413,24 @@ def _steps(user, service_request) -> dict[str, Step]:
             done=gettext_lazy("Cancelled."),
             style="danger",
         ),
+        RECLASSIFY: Step(
+            label=gettext_lazy("Change kind, category or urgency"),
+            form=partial(
+                ReclassifyForm,
+                request=service_request,
+                categories=services.offered_categories(estate.company_id),
+            ),
+            run=calling(services.request_reclassify, "kind", "category", "urgency"),
+            done=gettext_lazy("Kind, category and urgency saved."),
+        ),
     }
 
 
 def _offered(user, service_request, steps) -> set[str]:
-    return {t.action for t in services.allowed_transitions(user, service_request)} & set(steps)
+    offered = {t.action for t in services.allowed_transitions(user, service_request)}
+    if services.may_reclassify(user, service_request):
+        offered.add(RECLASSIFY)
+    return offered & set(steps)
 
 
 def _chosen_reply(request, service_request, templates):
@@ -436,6 +466,7 @@ def _detail_page(request, service_request, *, steps, offered, bound=None):
         "open_action": open_action,
         "reply_templates": list(templates) if REPLY in offered else [],
         "clocks": clocks.clocks_of(service_request),
+        **views_incidents.panel_context(user, service_request),
         **timeline_context(
             user,
             service_request,

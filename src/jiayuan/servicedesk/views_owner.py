@@ -38,6 +38,8 @@ from jiayuan.servicedesk.views_shared import (
     timeline_context,
     timeline_fragment,
 )
+from jiayuan.triage import selectors as triage
+from jiayuan.triage.forms import ask_for_suggestions
 
 PAGE_SIZE = 20
 
@@ -144,9 +146,17 @@ def owner_create(request):
     form = ReportForm(
         request.POST if posted else None, request.FILES if posted else None, choices=choices
     )
+    ask_for_suggestions(form, reverse("servicedesk:owner_suggest"))
     if posted and choices.units and form.is_valid():
+        report = form.service_kwargs()
+        if not report["category"]:
+            # Left empty (or no JavaScript filled it): the model chooses from the words.
+            offered = services.offered_categories(report["estate"].company_id)
+            report["category"] = triage.category_for(
+                report["description"], categories={code for code, _label in offered}
+            )
         try:
-            created = services.request_create(actor=request.user, **form.service_kwargs())
+            created = services.request_create(actor=request.user, **report)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -158,6 +168,16 @@ def owner_create(request):
             return redirect("servicedesk:owner_detail", created.pk)
     context = {"form": form, "has_units": bool(choices.units)}
     return render(request, "servicedesk/owner_create.html", context)
+
+
+@require_POST
+@owner_page
+def owner_suggest(request):
+    """The suggestion line under the description (htmx), among the categories offered."""
+    suggestion = triage.suggestion_for(
+        request.POST.get("description", ""), categories=triage.owner_categories(request.user)
+    )
+    return render(request, "triage/_suggestion.html", {"suggestion": suggestion})
 
 
 @owner_page

@@ -24,7 +24,8 @@ import os
 import tempfile
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,10 +90,14 @@ class Triage:
     metadata: dict = field(default_factory=dict)
     emergency_threshold: float = EMERGENCY_THRESHOLD
 
-    def predict(self, texts: list[str]) -> list[Prediction]:
+    def predict(
+        self, texts: list[str], *, categories: Collection[str] | None = None
+    ) -> list[Prediction]:
+        """`categories`: the only categories to answer (a company's offered ones); the
+        confidence stays the probability among all categories, so it is never inflated."""
         predictions = []
         for start in range(0, len(texts), BATCH):
-            predictions.extend(self._predict_batch(texts[start : start + BATCH]))
+            predictions.extend(self._predict_batch(texts[start : start + BATCH], categories))
         return predictions
 
     def probabilities(self, normalized: list[str]) -> dict[str, np.ndarray]:
@@ -133,9 +138,15 @@ class Triage:
         contributions = self.weights[index_array] * values[:, None]
         return np.add.reduceat(contributions, offsets, axis=0) + self.bias
 
-    def _predict_batch(self, texts: list[str]) -> list[Prediction]:
+    def _predict_batch(
+        self, texts: list[str], categories: Collection[str] | None = None
+    ) -> list[Prediction]:
         normalized = [normalize(text) for text in texts]
         probabilities = self.probabilities(normalized)
+        if categories is not None:
+            offered = np.array([label in categories for label in self.labels["category"]])
+            if offered.any():
+                probabilities["category"] = np.where(offered, probabilities["category"], -1.0)
         urgencies = self.labels["urgency"]
         emergency = urgencies.index("emergency") if "emergency" in urgencies else None
         predictions = []
@@ -155,6 +166,13 @@ class Triage:
                 certainty[name] = float(probabilities[name][row, column])
             fired = safety.matches(text)
             outcome = safety.enforce(chosen["kind"], chosen["category"], chosen["urgency"], fired)
+            if categories is not None and outcome.category not in categories:
+                # The danger's category is not offered: the urgency still says emergency.
+                outcome = replace(
+                    outcome,
+                    category=chosen["category"],
+                    forced=outcome.forced - {"category"},
+                )
             reasons.extend(f"rule:{rule.code}" for rule in fired)
             confidence = min(1.0 if name in outcome.forced else certainty[name] for name in FIELDS)
             predictions.append(
@@ -298,14 +316,17 @@ _loaded: dict[Path, tuple[int, Triage]] = {}
 _lock = threading.Lock()
 
 
-def current(path: Path | None = None) -> Triage:
+def current(path: Path | None = None, *, train_if_missing: bool = True) -> Triage | None:
     """The saved model, loaded once per process and again after it is replaced; when there
-    is none yet, one is trained from the shipped corpus and saved (a few seconds)."""
+    is none yet, one is trained from the shipped corpus and saved (a few seconds), or, with
+    `train_if_missing=False` (intake, inside a transaction), None is answered."""
     from jiayuan.triage import services
 
     path = Path(path or default_path())
     with _lock:
         if not path.exists():
+            if not train_if_missing:
+                return None
             services.model_train_first(path=path)
         stamp = path.stat().st_mtime_ns
         cached = _loaded.get(path)

@@ -19,6 +19,7 @@ from jiayuan.core.admin_site import admin_site
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.roles import FIELD_STAFF, MANAGERS, Role
 from jiayuan.core.selectors import Audience, audience_of
+from jiayuan.dispatch.models import DISPATCH_KEEPERS
 from jiayuan.org.models import Building, CommonArea, Estate, Membership, Resident, Team, Unit
 from jiayuan.servicedesk.models import DESK_ROLES
 from jiayuan.sla.models import BusinessCalendar, SlaPolicy
@@ -37,6 +38,7 @@ class MenuItem:
 STAFF_MENU = (
     MenuItem("core:home", _("Home")),
     MenuItem("servicedesk:tech_list", _("My work"), FIELD_STAFF),
+    MenuItem("dispatch:pool", _("Grab pool"), {Role.TECHNICIAN}),
     MenuItem("servicedesk:queue", _("Requests"), DESK_ROLES | {Role.FINANCE}),
     MenuItem("servicedesk:visit_list", _("Return visits"), DESK_ROLES),
     MenuItem("org:estate_list", _("Estates"), Estate.access.staff[VIEW]),
@@ -47,6 +49,7 @@ STAFF_MENU = (
     MenuItem("org:staff_list", _("Staff"), Membership.access.staff[VIEW]),
     MenuItem("org:team_list", _("Teams"), Team.access.staff[VIEW]),
     MenuItem("org:import_start", _("Import"), MANAGERS),
+    MenuItem("dispatch:technician_list", _("Technicians"), DISPATCH_KEEPERS),
     MenuItem("sla:policy_list", _("SLA policies"), SlaPolicy.access.staff[VIEW]),
     MenuItem("sla:calendar_list", _("Business calendars"), BusinessCalendar.access.staff[VIEW]),
     MenuItem("core:audit", _("Audit"), AuditEvent.access.staff[VIEW]),

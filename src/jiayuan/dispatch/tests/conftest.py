@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from jiayuan.core.roles import Role
 from jiayuan.core.testing import Personas, build_personas, make_building, make_staff, make_unit
@@ -18,6 +19,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MORNING = dt.datetime(2026, 6, 1, 10, 0, tzinfo=SHANGHAI)
 DAY_SHIFT = [(d, dt.time(8), dt.time(18)) for d in range(7)]
 NIGHT_SHIFT = [(d, dt.time(20), dt.time(8)) for d in range(7)]
+# Different faults, so that none is taken for a duplicate report of another.
+FAULTS = ("厨房水龙头一直滴水", "马桶水箱不停进水", "阳台地漏堵了返臭", "热水器进水阀门拧不动")
 
 
 @dataclass
@@ -67,6 +70,12 @@ def build_crew() -> Crew:
         building_9=building_9,
         unit_901=make_unit(building_9, "901"),
     )
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

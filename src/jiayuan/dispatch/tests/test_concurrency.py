@@ -3,11 +3,13 @@ with their own connections (PostgreSQL in CI, a SQLite file here)."""
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.utils import translation
 
 from jiayuan.core.testing import at_once
 from jiayuan.dispatch import services
 from jiayuan.dispatch.models import GrabOffer, Mode, TechnicianProfile
-from jiayuan.dispatch.tests.conftest import DAY_SHIFT, MORNING, build_crew, technician
+from jiayuan.dispatch.tests.conftest import DAY_SHIFT, FAULTS, MORNING, build_crew, technician
 from jiayuan.servicedesk.models import Handling, ServiceRequest
 from jiayuan.servicedesk.services import RequestChanged
 
@@ -31,7 +33,9 @@ def test_two_technicians_grab_one_order_one_gets_it_the_other_is_told():
     won = [r for r in results if not isinstance(r, Exception)]
     lost = [r for r in results if isinstance(r, Exception)]
     assert len(won) == 1 and len(lost) == 1, results
-    assert isinstance(lost[0], RequestChanged) and "already grabbed" in str(lost[0].messages[0])
+    with translation.override(settings.LANGUAGE_CODE):  # the threads' language
+        gone = translation.gettext("Someone else has already grabbed this order.")
+    assert isinstance(lost[0], RequestChanged) and lost[0].messages == [gone]
     saved = ServiceRequest.objects.get(pk=request.pk)
     assert saved.assignee_id == won[0].assignee_id
     assert Handling.objects.filter(request=request).count() == 1
@@ -42,7 +46,7 @@ def test_two_technicians_grab_one_order_one_gets_it_the_other_is_told():
 def test_two_automatic_runs_at_once_keep_the_cap():
     crew = build_crew()
     TechnicianProfile.objects.filter(user=crew.plumber).update(max_open=2)
-    leaks = [crew.repair(text=f"漏水{i}") for i in range(4)]
+    leaks = [crew.repair(text=text) for text in FAULTS]
     services.rule_save(actor=crew.p.dispatcher_a, estate=crew.p.estate_a, mode=Mode.AUTOMATIC)
 
     at_once(

@@ -12,7 +12,7 @@ from jiayuan.core.models import AuditEvent
 from jiayuan.dispatch import selectors, services
 from jiayuan.dispatch.events import DispatchEvent
 from jiayuan.dispatch.models import DispatchRule, GrabOffer, Mode, TechnicianProfile
-from jiayuan.dispatch.tests.conftest import DAY_SHIFT, technician
+from jiayuan.dispatch.tests.conftest import DAY_SHIFT, FAULTS, technician
 from jiayuan.servicedesk.models import Handling, ServiceRequest, Status
 from jiayuan.servicedesk.services import RequestChanged
 
@@ -191,7 +191,7 @@ def crew_time(hour, day=1):
 def test_caps_are_respected_and_the_rest_wait(crew, sent):
     set_mode(crew, Mode.AUTOMATIC)
     TechnicianProfile.objects.filter(user=crew.plumber).update(max_open=2)
-    leaks = [sent(lambda i=i: crew.repair(text=f"漏水{i}")) for i in range(4)]
+    leaks = [sent(lambda text=text: crew.repair(text=text)) for text in FAULTS]
     holders = [fresh(r).assignee for r in leaks]
     assert holders.count(crew.plumber) == 2
     assert holders.count(None) == 2  # the night plumber is off duty: they wait
@@ -226,7 +226,7 @@ def test_round_robin_gives_the_next_order_to_whoever_waited_longest(crew, sent, 
     holders = []
     for i in range(4):
         morning.shift(dt.timedelta(minutes=1))
-        holders.append(fresh(sent(lambda i=i: crew.repair(text=f"漏水{i}"))).assignee)
+        holders.append(fresh(sent(lambda i=i: crew.repair(text=FAULTS[i]))).assignee)
     assert holders[0] != holders[1]
     assert holders[:2] == holders[2:]
     assert set(holders) == {crew.plumber, second}

@@ -1,23 +1,9 @@
 """The service-desk benchmarks stay runnable: each runs here on a few rows for a moment."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
+from jiayuan.core.testing import load_bench
 from jiayuan.servicedesk.models import ServiceRequest
-
-BENCH = Path(__file__).resolve().parents[4] / "bench"
-
-
-def load_bench(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up in sys.modules.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.django_db

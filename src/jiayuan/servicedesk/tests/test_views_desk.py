@@ -120,6 +120,9 @@ OBJECT_OF_ROUTE = {
     "visit_record": lambda w: w["visit"],
     "template_edit": lambda w: w["template"],
     "template_delete": lambda w: w["template"],
+    "incident_link": lambda w: w["repair"],
+    "incident_unlink": lambda w: w["repair"],
+    "incident_suggestion": lambda w: w["repair"],
 }
 ROUTES = [pattern.name for pattern in urlpatterns]
 ESTATE_A_OBJECTS = ["detail", "timeline", "act", "visit_record"]
@@ -128,6 +131,8 @@ ESTATE_A_OBJECTS = ["detail", "timeline", "act", "visit_record"]
 def url_of(name, world):
     if name == "act":
         return act_url(world["repair"], "accept")
+    if name == "incident_suggestion":
+        return reverse(f"servicedesk:{name}", args=[world["repair"].pk, 1, "dismiss"])
     if name in OBJECT_OF_ROUTE:
         return reverse(f"servicedesk:{name}", args=[OBJECT_OF_ROUTE[name](world).pk])
     return reverse(f"servicedesk:{name}")
@@ -696,7 +701,7 @@ class TestDetail:
         request = phone_repair(personas)
         response = desk(personas).get(reverse("servicedesk:detail", args=[request.pk]))
         offered = [panel.action for panel in response.context["panels"]]
-        assert offered == ["accept", "dispatch", "decline", "cancel_by_desk"]
+        assert offered == ["accept", "dispatch", "decline", "cancel_by_desk", "reclassify"]
         page = response.content.decode()
         assert f'name="accept-version" value="{request.version}"' in page
 

@@ -387,7 +387,7 @@ class TestCreate:
 
     def test_hostile_text_is_shown_escaped(self, personas):
         client = personas.client_for(personas.owner_a101)
-        response = client.post(CREATE, report(personas, category="", description=HOSTILE))
+        response = client.post(CREATE, report(personas, urgency="", description=HOSTILE))
         page = response.content.decode()
         assert ESCAPED in page and HOSTILE not in page
         response = client.post(

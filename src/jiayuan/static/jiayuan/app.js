@@ -25,8 +25,32 @@
     });
   }
 
+  // A triage suggestion (templates/triage/_suggestion.html) fills the selects marked
+  // data-prefill that the person has not chosen themselves; a choice of theirs is kept.
+  function setUpPrefill() {
+    document.addEventListener("change", function (event) {
+      if (event.target.matches && event.target.matches("select[data-prefill]")) {
+        event.target.dataset.chosen = "true";
+      }
+    });
+    document.addEventListener("htmx:afterSettle", function () {
+      // An outerHTML swap settles on the new element: look it up rather than trust the target.
+      var line = document.querySelector("[data-triage-suggestion]");
+      if (!line) return;
+      var form = line.closest("form");
+      if (!form) return;
+      ["kind", "category", "urgency"].forEach(function (name) {
+        var select = form.querySelector('select[data-prefill="' + name + '"]');
+        var value = line.dataset[name];
+        if (!select || select.dataset.chosen === "true") return;
+        if (select.querySelector('option[value="' + value + '"]')) select.value = value;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpMenuToggle();
     setUpAutoSubmit();
+    setUpPrefill();
   });
 })();

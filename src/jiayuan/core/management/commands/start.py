@@ -17,6 +17,8 @@ from jiayuan import demo
 from jiayuan.core.management.commands.demo import print_logins
 from jiayuan.org.demo import FULL_PLAN, DemoError
 from jiayuan.org.models import Company
+from jiayuan.triage import model as triage_model
+from jiayuan.triage import services as triage_services
 
 # How long children get to finish what they are doing after being asked to stop.
 STOP_GRACE_SECONDS = 10
@@ -73,6 +75,10 @@ class Command(BaseCommand):
         self._say("Preparing the database…")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        if not triage_model.default_path().exists():
+            # Pages only ever read a saved model: the first one is trained here, once.
+            self._say("Training the request triage model from the shipped corpus…")
+            triage_services.model_train_first(path=triage_model.default_path())
         if not no_demo and not Company.objects.exists():
             self._say("Empty database: building the demo company…")
             try:

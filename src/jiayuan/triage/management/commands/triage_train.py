@@ -13,7 +13,9 @@ class Command(BaseCommand):
     help = (
         "Train the triage model on the training split of the corpus, evaluate it and the "
         "current model on the held-out split, and replace the current model only if the new "
-        "one is no worse on kind accuracy, category accuracy and emergency recall."
+        "one is no worse on kind accuracy, category accuracy and emergency recall. Rows of "
+        "--extra files (such as the corrections written by triage_export) are added to the "
+        "training split only, so the held-out split, and the comparison, stay the corpus'."
     )
 
     def add_arguments(self, parser):
@@ -23,10 +25,20 @@ class Command(BaseCommand):
             action="store_true",
             help=("replace the current model even if the new one is worse"),
         )
+        parser.add_argument(
+            "--extra",
+            type=Path,
+            action="append",
+            default=[],
+            metavar="FILE",
+            help=("more labelled rows in the corpus' format, for training only (repeatable)"),
+        )
 
-    def handle(self, *, corpus: Path, model: Path | None, force: bool, **options):
+    def handle(self, *, corpus: Path, model: Path | None, force: bool, extra: list, **options):
         try:
-            result = services.model_retrain(corpus_path=corpus, model_path=model, force=force)
+            result = services.model_retrain(
+                corpus_path=corpus, model_path=model, force=force, extra_paths=extra
+            )
         except (CorpusError, ModelError) as exc:
             raise CommandError(str(exc)) from exc
         new, old = result.new, result.old
