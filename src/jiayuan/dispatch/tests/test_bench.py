@@ -145,3 +145,16 @@ def test_the_simulated_day_uses_the_products_arrival_targets():
     assert {u: m for u, m in bench.ARRIVAL_MINUTES.items() if m is not None} == arrival
     assert not any(p.arrival for p in DEFAULT_POLICIES if not p.urgency)  # normal: none
     assert load_bench("dispatch_speed").ARRIVAL_MINUTES == bench.ARRIVAL_MINUTES
+
+
+# ------------------------------------------------------------------ dispatch_estate
+
+
+@pytest.mark.django_db
+def test_the_estate_benchmark_decides_and_dispatches_within_the_limits():
+    result = load_bench("dispatch_estate").run(40, 8, repeat=2)
+    assert result["waiting"] == 40 and result["technicians"] == 8
+    assert 0 < result["decided"] <= 40
+    # The whole run dispatches what the decision chose (nothing else changed meanwhile).
+    assert result["dispatched"] == result["decided"]
+    assert result["queries"] <= 10  # the decision's reads do not grow with rows
