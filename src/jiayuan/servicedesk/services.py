@@ -401,12 +401,7 @@ def _save_new_request(actor, request: ServiceRequest, prepared) -> ServiceReques
         ),
     )
     if kind == Kind.COMPLAINT:
-        _notify_staff(
-            request,
-            _managers_of(estate),
-            _("New complaint %(number)s") % {"number": request.number},
-            description[:200],
-        )
+        _tell_managers_of_complaint(request)
     if kind == Kind.PRAISE and request.praised_staff_id:
         _notify_staff(
             request,
@@ -416,6 +411,16 @@ def _save_new_request(actor, request: ServiceRequest, prepared) -> ServiceReques
         )
     incidents.match_new_request(actor, request)
     return request
+
+
+def _tell_managers_of_complaint(request: ServiceRequest) -> None:
+    """Managers hear of every complaint, also of a request the desk found to be one."""
+    _notify_staff(
+        request,
+        _managers_of(request.estate),
+        _("New complaint %(number)s") % {"number": request.number},
+        request.description[:200],
+    )
 
 
 def _save_photos(actor, request: ServiceRequest, stage: str, prepared) -> list[Photo]:
@@ -1209,6 +1214,10 @@ def request_reclassify(
     triage.classification_relabel(
         actor=actor, request=locked, before=tuple(before[field] for field in LABELS)
     )
+    if wanted.get("kind") == Kind.COMPLAINT and before["kind"] != Kind.COMPLAINT:
+        _tell_managers_of_complaint(locked)
+    # Another category or kind may be dispatched another way (a grab pool for lifts).
+    _announce_if_waiting(locked)
     return locked
 
 

@@ -212,6 +212,31 @@ def services_timeline(p, request):
     return [entry.text for entry in timeline.present(events, for_owner=False)]
 
 
+def test_a_request_found_to_be_a_complaint_reaches_the_managers(personas):
+    from jiayuan.comms.models import Notification
+
+    created = owner_repair(personas)
+    assert not Notification.objects.filter(recipient=personas.manager_a).exists()
+    services.request_reclassify(actor=personas.clerk_a, request=created, kind="complaint")
+    told = Notification.objects.filter(recipient=personas.manager_a).values_list("title", flat=True)
+    assert [title for title in told if created.number in title]
+
+
+def test_a_waiting_repair_reclassified_is_routed_again(
+    personas, django_capture_on_commit_callbacks
+):
+    from jiayuan.dispatch.models import GrabOffer, Mode
+    from jiayuan.dispatch.services import rule_save
+
+    rule_save(
+        actor=personas.dispatcher_a, estate=personas.estate_a, category="elevator", mode=Mode.GRAB
+    )
+    created = owner_repair(personas)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_reclassify(actor=personas.clerk_a, request=created, category="elevator")
+    assert GrabOffer.objects.filter(request=created, status=GrabOffer.Status.OPEN).exists()
+
+
 def test_changing_back_to_the_prediction_is_no_correction(personas):
     created = owner_repair(personas, category="civil")
     services.request_reclassify(actor=personas.clerk_a, request=created, category="plumbing")
