@@ -54,10 +54,16 @@ if str(ROOT / "src") not in sys.path:
 from jiayuan.dispatch import assignment  # noqa: E402 - after the path above
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dispatch_speed import machine  # noqa: E402 - the sibling benchmark's record of the machine
+# The same request mix, arrival targets and machine record as the sibling benchmark.
+from dispatch_speed import (  # noqa: E402
+    ARRIVAL_MINUTES,
+    BUILDINGS,
+    CATEGORY_WEIGHTS,
+    URGENCY_WEIGHTS,
+    machine,
+)
 
 DAY = 24 * 60
-BUILDINGS = 20
 # Share of the day's requests arriving in each hour 00..23: quiet nights, a morning peak as
 # people leave and a bigger one in the evening when they come home and find the fault.
 # fmt: off
@@ -66,16 +72,6 @@ HOURLY_WEIGHTS = (
     4.5, 4, 4, 4, 4.5, 5, 6.5, 7.5, 7, 5.5, 3.5, 2,  # 12:00-23:59
 )
 # fmt: on
-CATEGORY_WEIGHTS = {
-    "plumbing": 28,
-    "electrical": 20,
-    "doors_locks": 14,
-    "elevator": 10,
-    "hvac": 10,
-    "civil": 10,
-    "gas": 4,
-    "fire_safety": 4,
-}
 # Mean minutes of work on site per category; each request's time is drawn around it.
 WORK_MINUTES = {
     "plumbing": 45,
@@ -87,10 +83,7 @@ WORK_MINUTES = {
     "gas": 35,
     "fire_safety": 30,
 }
-URGENCY_WEIGHTS = {"emergency": 10, "urgent": 30, "normal": 60}
 URGENCY_RANK = {"emergency": 0, "urgent": 1, "normal": 2}
-# The arrival targets of the built-in SLA policies (jiayuan/sla/policies.py), in minutes.
-ARRIVAL_MINUTES = {"emergency": 30, "urgent": 120, "normal": None}
 DAY_SHIFT = ((8 * 60, 17 * 60),)
 EVENING_SHIFT = ((14 * 60, 22 * 60),)
 ON_CALL = ((0, 8 * 60), (22 * 60, DAY))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -21,6 +21,7 @@ from jiayuan.sla.models import RequestTarget, Target
 # Orders a technician holds: sent to them and not yet finished.
 HELD = (Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD)
 WAITING = (Status.SUBMITTED, Status.ACCEPTED)
+PLACE_MEMORY = timedelta(hours=12)
 
 
 def local_now(now: datetime | None = None) -> datetime:
@@ -63,11 +64,15 @@ def technicians(estate_id: int, now: datetime | None = None, order=None) -> list
         .annotate(n=Count("id"))
         .values_list("assignee_id", "n")
     )
-    # Where each is: the building of the order they last arrived at or were sent to.
+    # Where each is: the building of the order they were last sent to today (older work
+    # says nothing of where they are, and reading all of it would grow with the years).
     places: dict[int, int] = {}
     latest = (
         ServiceRequest.objects.filter(
-            estate_id=estate_id, assignee_id__in=users, building__isnull=False
+            estate_id=estate_id,
+            assignee_id__in=users,
+            building__isnull=False,
+            dispatched_at__gte=(now or timezone.now()) - PLACE_MEMORY,
         )
         .filter(Q(status__in=HELD) | Q(arrived_at__isnull=False))
         .order_by("assignee_id", "-dispatched_at")

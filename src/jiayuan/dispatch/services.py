@@ -103,10 +103,7 @@ def profile_save(
 ) -> TechnicianProfile:
     """Create or replace a technician's profile in an estate (skills, place, shifts, cap)."""
     profile = TechnicianProfile.objects.filter(user=user, estate=estate).first()
-    if profile is None:
-        ensure_can_in_estate(actor, TechnicianProfile, ADD, estate)
-    else:
-        ensure_allowed(actor, CHANGE, profile)
+    _ensure_may_save(actor, TechnicianProfile, profile, estate)
     skills, shifts, buildings = _skills(skills), _shifts(shifts), list(buildings)
     _ensure_technician(user, estate)
     if team is not None and team.estate_id != estate.pk:
@@ -141,17 +138,8 @@ def profile_save(
     return profile
 
 
-@transaction.atomic
 def profile_delete(*, actor, profile: TechnicianProfile) -> None:
-    ensure_allowed(actor, DELETE, profile)
-    record_event(
-        actor=actor,
-        code=DispatchEvent.PROFILE_DELETED,
-        target=profile,
-        estate=profile.estate,
-        before=snapshot(profile, ["user", "skills", "max_open"]),
-    )
-    profile.delete()
+    _delete(actor, profile, DispatchEvent.PROFILE_DELETED, ["user", "skills", "max_open"])
 
 
 # ----------------------------------------------------------------------------- modes
@@ -163,10 +151,7 @@ def rule_save(
 ) -> DispatchRule:
     """Set how an estate's requests of a category (or of all, with no category) are sent."""
     rule = DispatchRule.objects.filter(estate=estate, category=category or "").first()
-    if rule is None:
-        ensure_can_in_estate(actor, DispatchRule, ADD, estate)
-    else:
-        ensure_allowed(actor, CHANGE, rule)
+    _ensure_may_save(actor, DispatchRule, rule, estate)
     if category and category not in Category.values:
         raise ValidationError({"category": _("Unknown category.")})
     if mode not in Mode.values:
@@ -189,17 +174,29 @@ def rule_save(
     return rule
 
 
-@transaction.atomic
 def rule_delete(*, actor, rule: DispatchRule) -> None:
-    ensure_allowed(actor, DELETE, rule)
+    _delete(actor, rule, DispatchEvent.RULE_DELETED, ["category", "mode", "grab_minutes"])
+
+
+def _ensure_may_save(actor, model, existing, estate: Estate) -> None:
+    """Adding in the estate for a new record, changing the one that is there."""
+    if existing is None:
+        ensure_can_in_estate(actor, model, ADD, estate)
+    else:
+        ensure_allowed(actor, CHANGE, existing)
+
+
+@transaction.atomic
+def _delete(actor, record, code: DispatchEvent, fields: list[str]) -> None:
+    ensure_allowed(actor, DELETE, record)
     record_event(
         actor=actor,
-        code=DispatchEvent.RULE_DELETED,
-        target=rule,
-        estate=rule.estate,
-        before=snapshot(rule, ["category", "mode", "grab_minutes"]),
+        code=code,
+        target=record,
+        estate=record.estate,
+        before=snapshot(record, fields),
     )
-    rule.delete()
+    record.delete()
 
 
 # ----------------------------------------------------------------------------- routing
