@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sla_check import _prepare_database, _setup_django
+from sla_check import _setup_django, prepare_database
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/jiayuan_bench_dispatch"
 CATEGORIES = ("plumbing", "electrical", "elevator", "doors_locks", "hvac", "civil", "gas")
@@ -180,7 +180,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     args = parser.parse_args()
-    _prepare_database(args.database, reuse=False)
+    prepare_database(args.database, reuse=False)
     _setup_django(args.database)
     result = run(args.requests, args.technicians, repeat=args.repeat)
     print(

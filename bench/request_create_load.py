@@ -80,7 +80,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _prepare_database(url: str) -> None:
+def prepare_database(url: str) -> None:
     if not url.startswith("postgres"):
         return
     import psycopg
@@ -208,7 +208,7 @@ def run(
 ) -> tuple[list[Result], dict]:
     """Start the server on `database_url` (dropped and made again when PostgreSQL), load
     each endpoint in turns, and return the results and what the server stored."""
-    _prepare_database(database_url)
+    prepare_database(database_url)
     with tempfile.TemporaryDirectory(prefix="jiayuan-load-") as workdir:
         server, port, setup = start_server(database_url, clients, workdir, processes)
         try:

@@ -268,7 +268,7 @@ def run(requests: int, estates: int, *, samples: int, progress=print) -> list[Ti
     return list(measure(generated["layout"], samples=samples))
 
 
-def _prepare_database(url: str, reuse: bool) -> bool:
+def prepare_database(url: str, reuse: bool) -> bool:
     """Create the benchmark database; True when it already holds generated data."""
     import psycopg
     from psycopg import sql
@@ -284,17 +284,10 @@ def _prepare_database(url: str, reuse: bool) -> bool:
     return False
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=1_000_000)
-    parser.add_argument("--estates", type=int, default=50)
-    parser.add_argument("--samples", type=int, default=200, help="timed requests per scenario")
-    parser.add_argument("--database", default=DEFAULT_DATABASE)
-    parser.add_argument("--reuse", action="store_true", help="keep an already generated database")
-    args = parser.parse_args()
-
-    reused = _prepare_database(args.database, args.reuse)
-    os.environ["DATABASE_URL"] = args.database
+def configure_django(database: str) -> None:
+    """Set Django up on the benchmark database, with plain static files: pages name their
+    static files, and the hashed manifest is a deployment step not needed here."""
+    os.environ["DATABASE_URL"] = database
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiayuan.settings")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
@@ -306,11 +299,23 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="No directory at", module="django.core.handlers")
     from django.conf import settings
 
-    # Pages name their static files; the hashed manifest is a deployment step, not needed here.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1_000_000)
+    parser.add_argument("--estates", type=int, default=50)
+    parser.add_argument("--samples", type=int, default=200, help="timed requests per scenario")
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--reuse", action="store_true", help="keep an already generated database")
+    args = parser.parse_args()
+
+    reused = prepare_database(args.database, args.reuse)
+    configure_django(args.database)
     from django.core.management import call_command
     from django.db import connection
 

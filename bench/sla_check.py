@@ -40,7 +40,7 @@ def _setup_django(database_url: str) -> None:
     django.setup()
 
 
-def _prepare_database(url: str, reuse: bool) -> bool:
+def prepare_database(url: str, reuse: bool) -> bool:
     """True if the database already holds generated data to reuse."""
     if not url.startswith("postgres"):
         return False
@@ -268,7 +268,7 @@ def main() -> None:
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     parser.add_argument("--reuse", action="store_true", help="keep a database already generated")
     args = parser.parse_args()
-    reuse = _prepare_database(args.database, args.reuse)
+    reuse = prepare_database(args.database, args.reuse)
     _setup_django(args.database)
     print(f"{args.requests:,} open requests on {args.database.rsplit('@', 1)[-1]}")
     started = time.perf_counter()

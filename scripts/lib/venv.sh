@@ -51,3 +51,27 @@ ensure_venv() {
     .venv/bin/python -m pip install --quiet --editable ".${extra:+[$extra]}"
     echo "$want ${extra:-base}" >"$stamp"
 }
+
+# ensure_front_end [required]: install the front-end packages (package-lock.json) and put
+# the chart library where the static files are found. Without npm the product still runs:
+# the dashboards show their tables without charts. The tests pass "required".
+ensure_front_end() {
+    local target=src/jiayuan/static/vendor/echarts.min.js
+    local stamp=node_modules/.jiayuan-installed want have=""
+    want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+    [[ -f "$stamp" ]] && have="$(cat "$stamp")"
+    if [[ "$have" == "$want" && -f "$target" ]]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        [[ "${1:-}" == required ]] && fail "The tests need npm (Node.js) to install the chart library.
+       On Debian/Ubuntu: apt-get install npm"
+        echo "npm was not found: the dashboards will show tables without charts." >&2
+        return 0
+    fi
+    echo "Installing the front-end packages (only when package-lock.json changes)..."
+    npm ci --no-audit --no-fund --loglevel=error || fail "npm could not install the front-end packages."
+    mkdir -p "$(dirname "$target")"
+    cp node_modules/echarts/dist/echarts.min.js "$target"
+    echo "$want" >"$stamp"
+}

@@ -176,10 +176,14 @@ def on_http_error(request, exc: HttpError):
 def _register_routers() -> None:
     from jiayuan.accounts.api import router as accounts_router
     from jiayuan.comms.api import router as comms_router
+    from jiayuan.dashboard.api import router as dashboard_router
     from jiayuan.dispatch.api import router as dispatch_router
     from jiayuan.org.api import me_router
     from jiayuan.org.api import router as org_router
+    from jiayuan.quality.api import router as quality_router
     from jiayuan.servicedesk import api as servicedesk
+    from jiayuan.supervision.api import router as supervision_router
+    from jiayuan.training.api import router as training_router
     from jiayuan.triage.api import router as triage_router
 
     api.add_router("/me", me_router)
@@ -193,6 +197,10 @@ def _register_routers() -> None:
     api.add_router("/request-categories", servicedesk.categories_router)
     api.add_router("/triage", triage_router)
     api.add_router("/dispatch", dispatch_router)
+    api.add_router("/quality", quality_router)
+    api.add_router("/supervision", supervision_router)
+    api.add_router("/training", training_router)
+    api.add_router("/dashboard", dashboard_router)
 
 
 _register_routers()

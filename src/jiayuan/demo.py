@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from jiayuan.dashboard.demo import build_dashboard_demo, delete_dashboard_demo
 from jiayuan.dispatch.demo import build_dispatch_demo, delete_dispatch_demo
 from jiayuan.org.demo import (
     DEMO_COMPANY_CODE,
@@ -16,8 +17,11 @@ from jiayuan.org.demo import (
     delete_demo,
 )
 from jiayuan.org.models import Company
+from jiayuan.quality.demo import build_quality_demo, delete_quality_demo
 from jiayuan.servicedesk.demo import build_service_demo, delete_service_demo
 from jiayuan.sla.demo import build_sla_demo, count_demo_clocks, delete_sla_demo
+from jiayuan.supervision.demo import build_supervision_demo, delete_supervision_demo
+from jiayuan.training.demo import build_training_demo, delete_training_demo
 
 
 def build(
@@ -30,6 +34,10 @@ def build(
         build_dispatch_demo(company)
         build_service_demo(company, small=plan is SMALL_PLAN, progress=progress)
         count_demo_clocks(company)
+        build_quality_demo(company)
+        build_supervision_demo(company)
+        build_training_demo(company)
+        build_dashboard_demo(company)
     return company
 
 
@@ -39,6 +47,10 @@ def delete() -> bool:
     if company is None:
         return False
     with transaction.atomic():
+        delete_dashboard_demo(company)
+        delete_training_demo(company)
+        delete_supervision_demo(company)
+        delete_quality_demo(company)
         delete_sla_demo(company)
         delete_dispatch_demo(company)
         delete_service_demo(company)

@@ -106,6 +106,10 @@ INSTALLED_APPS = [
     "jiayuan.sla",
     "jiayuan.triage",
     "jiayuan.dispatch",
+    "jiayuan.quality",
+    "jiayuan.supervision",
+    "jiayuan.training",
+    "jiayuan.dashboard",
 ]
 
 MIDDLEWARE = [

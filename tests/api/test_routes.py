@@ -162,6 +162,166 @@ def _grab_offer(p):
     return {"offer": dispatch.offer(request)}
 
 
+def _training_session(p):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from jiayuan.training import services as training
+
+    course = training.course_create(
+        actor=p.manager_a,
+        company=p.company,
+        title="安全生产培训",
+        topic="safety",
+        roles=["technician", "security"],
+    )
+    starts = timezone.now() - dt.timedelta(days=1)
+    session = training.session_create(
+        actor=p.manager_a,
+        course=course,
+        estate=p.estate_a,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        place="三楼会议室",
+        trainer_name="李教官",
+    )
+    return {"course": course, "session": session}
+
+
+def _training_certificate(p):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from jiayuan.training import services as training
+
+    certificate = training.certificate_create(
+        actor=p.manager_a,
+        holder=p.technician_a,
+        estate=p.estate_a,
+        kind="electrician",
+        number="T3201",
+        issuer="南京市应急管理局",
+        issued_on=dt.date(2020, 6, 1),
+        expires_on=timezone.localdate() + dt.timedelta(days=20),
+    )
+    return {"certificate": certificate}
+
+
+def _training_pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+
+
+def _quality_campaign(p):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jiayuan.org.models import Unit
+    from jiayuan.quality import services as quality
+
+    Unit.objects.filter(pk__in=[p.unit_a101.pk, p.unit_a102.pk]).update(status="occupied")
+    template = quality.template_create_default(actor=p.manager_a, company=p.company)
+    campaign = quality.campaign_create(
+        actor=p.manager_a,
+        company=p.company,
+        template=template,
+        estate=p.estate_a,
+        deadline=timezone.now() + timedelta(days=14),
+    )
+    quality.campaign_launch(actor=p.manager_a, campaign=campaign)
+    answers = {
+        str(q.pk): 3 if q.kind == "rating" else q.options[0] if q.kind == "single" else ""
+        for q in template.questions.all()
+    }
+    return {"campaign": campaign, "answers": answers}
+
+
+def _quality_follow_up(p):
+    from jiayuan.quality import services as quality
+    from jiayuan.quality.models import FollowUp
+
+    prepared = _quality_campaign(p)
+    first_rating = next(k for k, v in prepared["answers"].items() if v == 3)
+    quality.answer_submit(
+        actor=p.owner_a102,
+        campaign=prepared["campaign"],
+        unit=p.unit_a102,
+        answers={**prepared["answers"], first_rating: 1},
+    )
+    return {**prepared, "follow_up": FollowUp.objects.get()}
+
+
+def _supervision_order(p):
+    """A submitted cleaning inspection whose first item opened an order for security_a."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from jiayuan.supervision import services
+    from jiayuan.supervision.models import ChecklistTemplate
+
+    services.checklist_create_defaults(actor=p.company_admin, company=p.company)
+    template = ChecklistTemplate.objects.get(company=p.company, area="cleaning")
+    inspection = services.inspection_start(actor=p.manager_a, estate=p.estate_a, template=template)
+    first = inspection.items.get(position=1)
+    services.inspection_submit(
+        actor=p.manager_a,
+        inspection=inspection,
+        results={first.pk: {"points": 6, "note": "大堂地面有水渍"}},
+        owner=p.security_a,
+        deadline=timezone.now() + dt.timedelta(days=3),
+    )
+    return {"inspection": inspection, "order": first.order}
+
+
+def _supervision_fixed(p):
+    from jiayuan.supervision import services
+
+    order = _supervision_order(p)["order"]
+    return {"order": services.order_fix(actor=p.security_a, order=order, note="已拖干")}
+
+
+def _supervision_evaluation(p):
+    from django.utils import timezone
+
+    from jiayuan.supervision import services
+
+    services.evaluation_add(
+        actor=p.manager_a,
+        estate=p.estate_a,
+        evaluator="卓越品质测评中心",
+        evaluated_on=timezone.localdate(),
+        score=88,
+    )
+    return {}
+
+
+def _supervision_action(p):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from jiayuan.supervision import services
+
+    action = services.action_create(
+        actor=p.manager_a,
+        estate=p.estate_a,
+        title="减少停车投诉",
+        problem_kind="complaints",
+        complaint_category="parking",
+        period_start=timezone.localdate() - dt.timedelta(days=30),
+        period_end=timezone.localdate(),
+        owner=p.security_a,
+        due_on=timezone.localdate() + dt.timedelta(days=14),
+        plan="晚高峰增派人员疏导",
+    )
+    return {"action": action}
+
+
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/me"): Route(SELF, "owner_a101", lambda p, x: ("/me", None)),
     ("GET", "/me/units"): Route(LIST, "owner_a101", lambda p, x: ("/me/units", None)),
@@ -415,6 +575,203 @@ ROUTES: dict[tuple[str, str], Route] = {
         lambda p, x: (f"/dispatch/pool/{x['offer'].pk}/grab", None),
         prepare=_grab_offer,
     ),
+    ("GET", "/quality/campaigns"): Route(
+        LIST, "manager_a", lambda p, x: ("/quality/campaigns", None), prepare=_quality_campaign
+    ),
+    ("GET", "/quality/campaigns/{campaign_id}/results"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (f"/quality/campaigns/{x['campaign'].pk}/results", None),
+        prepare=_quality_follow_up,
+    ),
+    ("GET", "/quality/my/surveys"): Route(
+        LIST, "owner_a101", lambda p, x: ("/quality/my/surveys", None), prepare=_quality_campaign
+    ),
+    ("POST", "/quality/campaigns/{campaign_id}/answers"): Route(
+        OBJECT,
+        "owner_a101",
+        lambda p, x: (
+            f"/quality/campaigns/{x['campaign'].pk}/answers",
+            {"unit": p.unit_a101.pk, "answers": x["answers"]},
+        ),
+        success=201,
+        prepare=_quality_campaign,
+    ),
+    ("GET", "/quality/follow-ups"): Route(
+        LIST, "clerk_a", lambda p, x: ("/quality/follow-ups", None), prepare=_quality_follow_up
+    ),
+    ("POST", "/quality/follow-ups/{follow_up_id}/close"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (
+            f"/quality/follow-ups/{x['follow_up'].pk}/close",
+            {"outcome": "satisfied", "note": "已回访，业主表示理解"},
+        ),
+        prepare=_quality_follow_up,
+    ),
+    # quality routes (end)
+    ("GET", "/supervision/inspections"): Route(
+        LIST,
+        "manager_a",
+        lambda p, x: ("/supervision/inspections", None),
+        prepare=_supervision_order,
+    ),
+    ("GET", "/supervision/inspections/{inspection_id}"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (f"/supervision/inspections/{x['inspection'].pk}", None),
+        prepare=_supervision_order,
+    ),
+    ("GET", "/supervision/orders"): Route(
+        LIST, "security_a", lambda p, x: ("/supervision/orders", None), prepare=_supervision_order
+    ),
+    ("GET", "/supervision/orders/{order_id}"): Route(
+        OBJECT,
+        "security_a",
+        lambda p, x: (f"/supervision/orders/{x['order'].pk}", None),
+        prepare=_supervision_order,
+    ),
+    ("POST", "/supervision/orders/{order_id}/fix"): Route(
+        OBJECT,
+        "security_a",
+        lambda p, x: (f"/supervision/orders/{x['order'].pk}/fix", None),
+        prepare=_supervision_order,
+        upload=lambda: {"version": "1", "note": "已拖干并放置提示牌", "after_photo": _jpeg()},
+    ),
+    ("POST", "/supervision/orders/{order_id}/verify"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (f"/supervision/orders/{x['order'].pk}/verify", {"version": 2}),
+        prepare=_supervision_fixed,
+    ),
+    ("POST", "/supervision/orders/{order_id}/reject"): Route(
+        OBJECT,
+        "clerk_a",
+        lambda p, x: (
+            f"/supervision/orders/{x['order'].pk}/reject",
+            {"version": 2, "reason": "地面仍有水渍"},
+        ),
+        prepare=_supervision_fixed,
+    ),
+    ("GET", "/supervision/evaluations"): Route(
+        LIST,
+        "manager_a",
+        lambda p, x: ("/supervision/evaluations", None),
+        prepare=_supervision_evaluation,
+    ),
+    ("GET", "/supervision/actions"): Route(
+        LIST, "manager_a", lambda p, x: ("/supervision/actions", None), prepare=_supervision_action
+    ),
+    ("POST", "/supervision/actions"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (
+            "/supervision/actions",
+            {
+                "estate": p.estate_a.pk,
+                "title": "优化夜间巡逻路线",
+                "problem_kind": "other",
+                "problem_text": "巡逻未覆盖车库东侧",
+                "owner": p.security_a.pk,
+                "due_on": "2099-12-31",
+                "plan": "增加两个巡更点",
+            },
+        ),
+        success=201,
+    ),
+    ("POST", "/supervision/actions/{action_id}/advance"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (
+            f"/supervision/actions/{x['action'].pk}/advance",
+            {"version": 1, "plan": "晚高峰增派两人疏导"},
+        ),
+        prepare=_supervision_action,
+    ),
+    # supervision routes (end)
+    ("GET", "/training/courses"): Route(
+        LIST, "manager_a", lambda p, x: ("/training/courses", None), prepare=_training_session
+    ),
+    ("GET", "/training/sessions"): Route(
+        LIST, "technician_a", lambda p, x: ("/training/sessions", None), prepare=_training_session
+    ),
+    ("GET", "/training/sessions/{session_id}"): Route(
+        OBJECT,
+        "technician_a",
+        lambda p, x: (f"/training/sessions/{x['session'].pk}", None),
+        prepare=_training_session,
+    ),
+    ("POST", "/training/sessions/{session_id}/attendance"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (
+            f"/training/sessions/{x['session'].pk}/attendance",
+            {"attendees": [{"user": p.technician_a.pk, "status": "present", "score": 80}]},
+        ),
+        prepare=_training_session,
+    ),
+    ("GET", "/training/certificates"): Route(
+        LIST,
+        "technician_a",
+        lambda p, x: ("/training/certificates", None),
+        prepare=_training_certificate,
+    ),
+    ("GET", "/training/certificates/expiring"): Route(
+        LIST,
+        "manager_a",
+        lambda p, x: ("/training/certificates/expiring", None),
+        prepare=_training_certificate,
+    ),
+    ("POST", "/training/certificates"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (
+            "/training/certificates",
+            {
+                "holder": p.technician_a.pk,
+                "estate": p.estate_a.pk,
+                "kind": "elevator",
+                "number": "TS-2024-001",
+                "issuer": "市场监督管理局",
+                "issued_on": "2024-01-01",
+                "expires_on": "2028-01-01",
+            },
+        ),
+        success=201,
+    ),
+    ("PATCH", "/training/certificates/{certificate_id}"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (
+            f"/training/certificates/{x['certificate'].pk}",
+            {"issuer": "南京市应急管理局", "expires_on": "2029-06-30"},
+        ),
+        prepare=_training_certificate,
+    ),
+    ("POST", "/training/certificates/{certificate_id}/scan"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (f"/training/certificates/{x['certificate'].pk}/scan", None),
+        prepare=_training_certificate,
+        upload=lambda: {"scan": _training_pdf()},
+    ),
+    ("GET", "/training/me"): Route(SELF, "technician_a", lambda p, x: ("/training/me", None)),
+    # training routes (end)
+    ("GET", "/dashboard/companies/{company_id}"): Route(
+        OBJECT, "manager_a", lambda p, x: (f"/dashboard/companies/{p.company.pk}", None)
+    ),
+    ("GET", "/dashboard/estates/{estate_id}"): Route(
+        OBJECT, "manager_a", lambda p, x: (f"/dashboard/estates/{p.estate_a.pk}", None)
+    ),
+    ("GET", "/dashboard/teams/{team_id}"): Route(
+        OBJECT, "manager_a", lambda p, x: (f"/dashboard/teams/{p.team_a.pk}", None)
+    ),
+    ("GET", "/dashboard/estates/{estate_id}/people/{user_id}"): Route(
+        OBJECT,
+        "manager_a",
+        lambda p, x: (f"/dashboard/estates/{p.estate_a.pk}/people/{p.technician_a.pk}", None),
+    ),
+    # dashboard routes (end)
 }
 ROUTE_IDS = [f"{method} {path}" for method, path in ROUTES]
 

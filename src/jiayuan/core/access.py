@@ -9,7 +9,7 @@ exactly like a row that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from jiayuan.core.roles import Role
+from jiayuan.core.roles import MANAGERS, Role
 
 if TYPE_CHECKING:
     from jiayuan.accounts.models import User
@@ -83,6 +83,25 @@ def grants_known_empty(user: User) -> None:
 def forget_grants(user: User) -> None:
     """Call after changing a user's memberships so the next check reads them again."""
     user.__dict__.pop("_jiayuan_grants", None)
+
+
+def company_or_own_estates(prefix: str = "") -> ResidentFilter:
+    """A `narrowed` rule for company records that may name one estate: a company-wide row
+    reaches every staff member of the company, an estate's row only the staff of that
+    estate and the company-wide roles. Shared so that every app scopes such records alike.
+    `prefix` leads from the model to the row that holds `estate` and `company`."""
+
+    def narrow(user) -> Q:
+        grants = grants_of(user)
+        estates = sorted({g.estate_id for g in grants if g.estate_id is not None})
+        companies = sorted({g.company_id for g in grants if g.estate_id is None})
+        return (
+            Q(**{f"{prefix}estate__isnull": True})
+            | Q(**{f"{prefix}estate_id__in": estates})
+            | Q(**{f"{prefix}company_id__in": companies})
+        )
+
+    return narrow
 
 
 def _is_active_user(user) -> bool:
@@ -167,6 +186,17 @@ def roles_in_estate(user, estate) -> set[str]:
     }
 
 
+def estate_managers(estate) -> list[User]:
+    """The active people who manage the estate: its estate managers and the company-wide
+    managers. Whom the apps tell when something there needs a manager's eye."""
+    membership = apps.get_model("org", "Membership")
+    memberships = membership.objects.filter(is_active=True, user__is_active=True).filter(
+        Q(company_id=estate.company_id, estate__isnull=True, role__in=MANAGERS)
+        | Q(estate=estate, role=Role.ESTATE_MANAGER)
+    )
+    return [m.user for m in memberships.select_related("user")]
+
+
 def can_in_estate(user, model: type[models.Model], action: str, estate) -> bool:
     """May the user do `action` on `model` rows of this estate (used for creating rows)."""
     if not _is_active_user(user):
@@ -194,6 +224,28 @@ def get_visible(queryset_or_model, user, action: str = VIEW, **lookup):
         return queryset.restrict(user, action).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404(_("Not found.")) from exc
+
+
+def visible_or_none(model, user, pk):
+    """For optional filters naming an object (`?estate=`): None when not given, else the
+    object, with the 404 of get_visible when the user cannot see it."""
+    return None if pk is None else get_visible(model, user, pk=pk)
+
+
+def ensure_company_role(
+    actor, company, roles: Collection[str], *, company_wide: bool = False
+) -> None:
+    """For company-wide records (settings, templates, checklists, courses): 404 for someone
+    outside the company, 403 for someone in it without one of `roles` (in any of its
+    estates, or only company-wide when `company_wide`), the same answers restrict() gives
+    on their rows. One rule for every app that keeps such records."""
+    if actor.is_superuser:
+        return
+    grants = [g for g in grants_of(actor) if g.company_id == company.pk]
+    if not grants:
+        raise Http404(_("Not found."))
+    if not any(g.role in roles and (g.estate_id is None or not company_wide) for g in grants):
+        raise PermissionDenied(_("You are not allowed to do this."))
 
 
 def ensure_allowed(user, action: str, instance: models.Model) -> None:

@@ -69,6 +69,18 @@ class ErrorOut(Schema):
     errors: list[FieldError] = Field(default_factory=list)
 
 
+class PersonOut(Schema):
+    """A staff member named on a record (an assignee, an inspector, a trainee), the same
+    two fields in every router so clients read people one way."""
+
+    id: int
+    name: str
+
+    @staticmethod
+    def resolve_name(obj):
+        return obj.get_short_name() or obj.get_username()
+
+
 # The error answers each kind of operation can give, for the OpenAPI description.
 READ_ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 WRITE_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}

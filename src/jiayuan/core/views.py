@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
@@ -16,6 +18,19 @@ from jiayuan.core.selectors import audit_events, home_page
 
 AUDIT_PAGE_SIZE = 50
 API_PREFIX = "/api/"
+
+
+def staff_page(view):
+    """A page for people who work in an estate. Residents and accounts without a role get
+    the 404 of a page that is not there for them. Shared by every app's staff pages."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.estate is None:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
 
 
 def safe_next(request, default: str) -> str:

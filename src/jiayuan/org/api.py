@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from jiayuan.core.access import get_visible, grants_of
+from jiayuan.core.access import get_visible, grants_of, visible_or_none
 from jiayuan.core.api_schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -37,11 +37,6 @@ from jiayuan.org.models import (
 
 router = Router(tags=["org"])
 me_router = Router(tags=["me"])
-
-
-def _visible_or_none(model, user, pk):
-    """The object a list is narrowed to; 404 when the caller cannot see it."""
-    return None if pk is None else get_visible(model, user, pk=pk)
 
 
 def _shown_mobile(user, resident: Resident) -> str:
@@ -371,7 +366,7 @@ def get_estate(request, estate_id: ObjectId):
 @paginate(PageNumberPagination)
 def list_buildings(request, filters: Query[EstateFilter]):
     user = request.auth
-    return selectors.building_list(user, estate=_visible_or_none(Estate, user, filters.estate))
+    return selectors.building_list(user, estate=visible_or_none(Estate, user, filters.estate))
 
 
 @router.get("/buildings/{building_id}", response={200: BuildingOut, **READ_ERRORS})
@@ -411,8 +406,8 @@ def list_units(request, filters: Query[UnitFilter]):
     user = request.auth
     return selectors.unit_list(
         user,
-        estate=_visible_or_none(Estate, user, filters.estate),
-        building=_visible_or_none(Building, user, filters.building),
+        estate=visible_or_none(Estate, user, filters.estate),
+        building=visible_or_none(Building, user, filters.building),
         status=filters.status,
         search=filters.q,
     )
@@ -446,7 +441,7 @@ def update_unit(request, unit_id: ObjectId, payload: UnitPatch):
 @paginate(PageNumberPagination)
 def list_common_areas(request, filters: Query[EstateFilter]):
     user = request.auth
-    return selectors.common_area_list(user, estate=_visible_or_none(Estate, user, filters.estate))
+    return selectors.common_area_list(user, estate=visible_or_none(Estate, user, filters.estate))
 
 
 @router.get("/common-areas/{area_id}", response={200: CommonAreaOut, **READ_ERRORS})
@@ -470,7 +465,7 @@ def _resident_detail(user, resident_id: int) -> Resident:
 def list_residents(request, filters: Query[ResidentFilter]):
     user = request.auth
     residents = selectors.resident_list(
-        user, estate=_visible_or_none(Estate, user, filters.estate), search=filters.q
+        user, estate=visible_or_none(Estate, user, filters.estate), search=filters.q
     )
     return _with_mobile_rule(residents, user)
 
@@ -530,14 +525,14 @@ def end_residency(request, residency_id: ObjectId, payload: MoveOut | None = Non
 @paginate(PageNumberPagination)
 def list_staff(request, filters: Query[EstateFilter]):
     user = request.auth
-    return selectors.staff_list(user, estate=_visible_or_none(Estate, user, filters.estate))
+    return selectors.staff_list(user, estate=visible_or_none(Estate, user, filters.estate))
 
 
 @router.get("/teams", response={200: list[TeamOut], **READ_ERRORS})
 @paginate(PageNumberPagination)
 def list_teams(request, filters: Query[EstateFilter]):
     user = request.auth
-    return selectors.team_list(user, estate=_visible_or_none(Estate, user, filters.estate))
+    return selectors.team_list(user, estate=visible_or_none(Estate, user, filters.estate))
 
 
 @router.get("/teams/{team_id}", response={200: TeamOut, **READ_ERRORS})

@@ -74,7 +74,7 @@ def _cell(sheet, value):
     return cell
 
 
-def _append(sheet, values: Iterable) -> None:
+def append_row(sheet, values: Iterable) -> None:
     sheet.append([_cell(sheet, value) for value in values])
 
 
@@ -87,7 +87,7 @@ def _header_row(sheet, layout: Layout) -> None:
     sheet.append(cells)
 
 
-def _save(workbook: Workbook):
+def spooled(workbook: Workbook):
     """The workbook in a temporary file, rewound, for a streamed download."""
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     workbook.save(spool)
@@ -111,7 +111,7 @@ def template_workbook(kind: str):
     for layout in layouts:
         _header_row(workbook.create_sheet(layout.sheet), layout)
     help_sheet = workbook.create_sheet(HELP_SHEET)
-    _append(
+    append_row(
         help_sheet,
         [
             _("Sheet"),
@@ -124,7 +124,7 @@ def template_workbook(kind: str):
     )
     for layout in layouts:
         for column in layout.columns:
-            _append(
+            append_row(
                 help_sheet,
                 [
                     layout.sheet,
@@ -135,7 +135,7 @@ def template_workbook(kind: str):
                     _allowed_values(column),
                 ],
             )
-    return _save(workbook)
+    return spooled(workbook)
 
 
 def template_filename(kind: str) -> str:
@@ -149,13 +149,13 @@ def template_filename(kind: str) -> str:
 def error_report_workbook(job: ImportJob):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Errors")[:31])
-    _append(sheet, [_("Sheet"), _("Row"), _("Column"), _("Value"), _("Problem")])
+    append_row(sheet, [_("Sheet"), _("Row"), _("Column"), _("Value"), _("Problem")])
     for error in job.errors:
-        _append(
+        append_row(
             sheet,
             [error["sheet"], error["row"], error["column"], error["value"], error["message"]],
         )
-    return _save(workbook)
+    return spooled(workbook)
 
 
 # ----------------------------------------------------------------------------- exports
@@ -228,13 +228,13 @@ def export_workbook(*, actor, estate: Estate, kind: str):
     counts = {}
     for layout in layouts_of(kind):
         sheet = workbook.create_sheet(layout.sheet)
-        _append(sheet, [column.header for column in layout.columns])
+        append_row(sheet, [column.header for column in layout.columns])
         written = 0
         for row in ROWS_OF[layout.kind](actor, estate):
-            _append(sheet, row)
+            append_row(sheet, row)
             written += 1
         counts[layout.kind] = written
-    spool = _save(workbook)
+    spool = spooled(workbook)
     record_event(
         actor=actor,
         code=OrgEvent.EXPORT_DOWNLOADED,

@@ -6,7 +6,6 @@ restrict(), so a missing and a forbidden object are the same 404; an object the 
 see but not change answers 403 (the services raise PermissionDenied)."""
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,6 +28,7 @@ from jiayuan.core.access import (
 )
 from jiayuan.core.forms import add_service_errors
 from jiayuan.core.roles import Role
+from jiayuan.core.views import staff_page
 from jiayuan.org import selectors, services
 from jiayuan.org.forms import (
     BuildingForm,
@@ -60,19 +60,6 @@ from jiayuan.org.models import (
 )
 
 PAGE_SIZE = 50
-
-
-def staff_page(view):
-    """A page for people who work in an estate. Residents and accounts without a role get
-    the 404 of a page that is not there for them."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.estate is None:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 def _posted(request):
@@ -160,7 +147,7 @@ def _confirm_page(request, *, action: Callable[[], None], done: str, title: str,
             messages.success(request, _("Deleted."))
             return redirect(done)
     context = {"title": title, "question": question, "errors": errors, "back_url": done}
-    return render(request, "org/confirm.html", context)
+    return render(request, "core/confirm.html", context)
 
 
 # ----------------------------------------------------------------------------- estates

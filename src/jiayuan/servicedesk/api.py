@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import StrictBool
 
-from jiayuan.core.access import VIEW, get_visible
+from jiayuan.core.access import VIEW, get_visible, visible_or_none
 from jiayuan.core.api_schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -29,6 +29,7 @@ from jiayuan.core.api_schemas import (
     Number,
     ObjectId,
     PageNumberPagination,
+    PersonOut,
     Reference,
     SearchText,
     Text,
@@ -59,15 +60,6 @@ STEP_ERRORS = {**WRITE_ERRORS, 409: ErrorOut}
 
 
 # ----------------------------------------------------------------------------- schemas
-
-
-class PersonOut(Schema):
-    id: int
-    name: str
-
-    @staticmethod
-    def resolve_name(obj):
-        return obj.get_short_name() or obj.get_username()
 
 
 class TeamBriefOut(Schema):
@@ -572,7 +564,7 @@ def list_requests(request, filters: Query[RequestFilter]):
     """The requests the caller may see, newest first: an owner's own, a technician's work,
     the desk's estates."""
     user = request.auth
-    estate = None if filters.estate is None else get_visible(Estate, user, pk=filters.estate)
+    estate = visible_or_none(Estate, user, filters.estate)
     return selectors.request_queue(
         user,
         estate=estate,
@@ -819,7 +811,7 @@ def get_photo_thumbnail(request, photo_id: ObjectId):
 def list_due_visits(request, filters: Query[VisitFilter]):
     """Return visits still to make, the earliest due first."""
     user = request.auth
-    estate = None if filters.estate is None else get_visible(Estate, user, pk=filters.estate)
+    estate = visible_or_none(Estate, user, filters.estate)
     return selectors.due_return_visits(user, estate=estate)
 
 
@@ -843,7 +835,7 @@ def record_visit(request, visit_id: ObjectId, payload: VisitIn):
 def list_reply_templates(request, filters: Query[TemplateFilter]):
     """The company's ready answers for inquiries and complaints."""
     user = request.auth
-    estate = None if filters.estate is None else get_visible(Estate, user, pk=filters.estate)
+    estate = visible_or_none(Estate, user, filters.estate)
     company = estate.company if estate is not None else None
     return selectors.reply_templates(user, company, kind=filters.kind or "")
 

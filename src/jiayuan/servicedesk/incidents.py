@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from jiayuan.core.access import CHANGE, VIEW, ensure_allowed, roles_in_estate
 from jiayuan.core.audit import record_event
+from jiayuan.core.cleaning import clean_text
 from jiayuan.core.taxonomy import Category
 from jiayuan.servicedesk import services, workflow
 from jiayuan.servicedesk.events import DeskEvent
@@ -434,7 +435,7 @@ def incident_unlink(
     """The desk takes a report out of its incident: it was not the same fault after all.
     The report goes on from the state it was in when it joined."""
     ensure_linker(actor, request)
-    reason = services._clean_text(reason, "reason", required=True, limit=REASON_MAX)
+    reason = clean_text(reason, "reason", required=True, limit=REASON_MAX)
     current = ServiceRequest.objects.filter(pk=request.pk).values_list("parent_id", flat=True)
     parent_id = current.first()
     if parent_id is None:

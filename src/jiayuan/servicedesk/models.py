@@ -60,6 +60,7 @@ class Channel(models.TextChoices):
     STAFF = "staff", _("Found by staff")
     INSPECTION = "inspection", _("Inspection")
     IOT = "iot", _("IoT alarm")
+    SURVEY = "survey", _("Satisfaction survey")
 
 
 class Status(models.TextChoices):

@@ -22,12 +22,14 @@ from jiayuan.core.access import (
     VIEW,
     ensure_allowed,
     ensure_can_in_estate,
-    grants_of,
+    ensure_company_role,
+    estate_managers,
     roles_in_estate,
 )
 from jiayuan.core.audit import changed_only, record_event, snapshot
+from jiayuan.core.cleaning import clean_text
 from jiayuan.core.phones import validate_mainland_mobile
-from jiayuan.core.roles import ALL_STAFF, MANAGERS, Role
+from jiayuan.core.roles import ALL_STAFF, Role
 from jiayuan.core.taxonomy import Category
 from jiayuan.org.models import CommonArea, Company, Estate, Residency, Resident, Team, Unit
 from jiayuan.servicedesk import incidents, signals, workflow
@@ -103,26 +105,6 @@ def offered_categories(company: Company | int) -> list[tuple[str, str]]:
     return (row or DeskSettings()).category_choices()
 
 
-def _clean_text(value, field: str, *, required: bool, limit: int) -> str:
-    text = (value or "").strip() if isinstance(value, str) else value
-    if text is None or text == "":
-        if required:
-            raise ValidationError({field: _("This field is required.")})
-        return ""
-    if not isinstance(text, str):
-        raise ValidationError({field: _("Enter text.")})
-    if "\x00" in text:
-        raise ValidationError({field: _("The text contains characters that are not allowed.")})
-    if len(text) > limit:
-        raise ValidationError(
-            {
-                field: _("At most %(limit)s characters (now %(n)s).")
-                % {"limit": limit, "n": len(text)}
-            }
-        )
-    return text
-
-
 def _on_field(field: str, validate, value) -> None:
     try:
         validate(value)
@@ -143,17 +125,6 @@ def is_staff_in(user, estate) -> bool:
 def _detail_link(request: ServiceRequest, *, for_owner: bool) -> str:
     name = "servicedesk:owner_detail" if for_owner else "servicedesk:detail"
     return reverse(name, args=[request.pk])
-
-
-def _managers_of(estate) -> list:
-    from jiayuan.org.models import Membership
-
-    memberships = Membership.objects.filter(
-        company_id=estate.company_id, is_active=True, role__in=MANAGERS
-    ).filter(estate__isnull=True) | Membership.objects.filter(
-        estate=estate, is_active=True, role=Role.ESTATE_MANAGER
-    )
-    return [m.user for m in memberships.select_related("user") if m.user.is_active]
 
 
 def _notify_owner(request: ServiceRequest, title: str, body: str = "") -> None:
@@ -284,10 +255,10 @@ def request_create(
         found.add("category", _("This company does not take requests of this category."))
     collect(lambda: _choice(urgency, "urgency", Urgency))
     description = collect(
-        lambda: _clean_text(description, "description", required=True, limit=DESCRIPTION_MAX)
+        lambda: clean_text(description, "description", required=True, limit=DESCRIPTION_MAX)
     )
     location_note = collect(
-        lambda: _clean_text(location_note, "location_note", required=False, limit=200)
+        lambda: clean_text(location_note, "location_note", required=False, limit=200)
     )
     collect(lambda: _place(estate, unit, common_area))
     collect(lambda: _parse_appointment(appointment_start, appointment_end))
@@ -299,7 +270,7 @@ def request_create(
         if reporter is not None and reporter.company_id != estate.company_id:
             found.add("reporter", _("This resident is not in this company."))
         contact_name = collect(
-            lambda: _clean_text(contact_name, "contact_name", required=False, limit=64)
+            lambda: clean_text(contact_name, "contact_name", required=False, limit=64)
         )
         contact_phone = (contact_phone or "").strip()
         if not contact_phone and reporter is not None:
@@ -405,7 +376,7 @@ def _save_new_request(actor, request: ServiceRequest, prepared) -> ServiceReques
     if kind == Kind.PRAISE and request.praised_staff_id:
         _notify_staff(
             request,
-            _managers_of(estate),
+            estate_managers(estate),
             _("%(name)s was praised by an owner") % {"name": request.praised_staff.name},
             description[:200],
         )
@@ -417,7 +388,7 @@ def _tell_managers_of_complaint(request: ServiceRequest) -> None:
     """Managers hear of every complaint, also of a request the desk found to be one."""
     _notify_staff(
         request,
-        _managers_of(request.estate),
+        estate_managers(request.estate),
         _("New complaint %(number)s") % {"number": request.number},
         request.description[:200],
     )
@@ -522,7 +493,7 @@ def _transition(
         )
     if not (transition.actors & actor_relations(actor, locked) or actor.is_superuser):
         raise PermissionDenied(_("You are not allowed to do this."))
-    reason = _clean_text(reason, "reason", required=transition.needs_reason, limit=REASON_MAX)
+    reason = clean_text(reason, "reason", required=transition.needs_reason, limit=REASON_MAX)
     return locked, transition, reason
 
 
@@ -830,7 +801,7 @@ def _parse_materials(lines) -> list[MaterialLine]:
     parsed, errors = [], []
     for number, line in enumerate(lines, start=1):
         try:
-            item = _clean_text(line.get("item"), "item", required=True, limit=100)
+            item = clean_text(line.get("item"), "item", required=True, limit=100)
             unit_price = Decimal(str(line.get("unit_price")))
             quantity = Decimal(str(line.get("quantity")))
             if not unit_price.is_finite() or not quantity.is_finite():
@@ -878,7 +849,7 @@ def request_complete(
     )
     found = _Errors()
     notes = found.check(
-        lambda: _clean_text(work_notes, "work_notes", required=True, limit=DESCRIPTION_MAX)
+        lambda: clean_text(work_notes, "work_notes", required=True, limit=DESCRIPTION_MAX)
     )
     lines = found.check(lambda: _parse_materials(materials if is_paid else None), [])
     fee = found.check(lambda: _parse_money(labour_fee if is_paid else 0, "labour_fee"))
@@ -958,7 +929,7 @@ def request_reply(*, actor, request, reply, expected_version=None) -> ServiceReq
     request, transition, _reason = _transition(
         actor, request, "reply", expected_version=expected_version
     )
-    text = _clean_text(reply, "reply", required=True, limit=DESCRIPTION_MAX)
+    text = clean_text(reply, "reply", required=True, limit=DESCRIPTION_MAX)
     now = timezone.now()
     request.reply, request.replied_at = text, now
     request.accepted_at = request.accepted_at or now
@@ -1297,12 +1268,12 @@ def request_rate(
             ("quality", quality),
         )
     }
-    text = found.check(lambda: _clean_text(comment, "comment", required=False, limit=1000))
+    text = found.check(lambda: clean_text(comment, "comment", required=False, limit=1000))
     if not isinstance(tags, list | tuple) or len(tags) > RATING_TAGS_MAX:
         found.add("tags", _("At most %(n)s tags.") % {"n": RATING_TAGS_MAX})
         tags = []
     clean_tags = [
-        found.check(lambda tag=tag: _clean_text(tag, "tags", required=True, limit=20))
+        found.check(lambda tag=tag: clean_text(tag, "tags", required=True, limit=20))
         for tag in tags
     ]
     found.raise_if_any()
@@ -1336,7 +1307,7 @@ def _after_rating(actor, request: ServiceRequest, rating: Rating, code: DeskEven
     if rating.overall <= LOW_RATING and not rating.is_automatic:
         _notify_staff(
             request,
-            _managers_of(request.estate),
+            estate_managers(request.estate),
             _("Low rating (%(stars)s★) on %(number)s")
             % {"stars": rating.overall, "number": request.number},
             rating.comment[:200],
@@ -1393,7 +1364,7 @@ def return_visit_record(
     found = _Errors()
     found.check(lambda: _choice(method, "method", ReturnVisit.Method))
     found.check(lambda: _choice(outcome, "outcome", ReturnVisit.Outcome))
-    text = found.check(lambda: _clean_text(note, "note", required=False, limit=1000))
+    text = found.check(lambda: clean_text(note, "note", required=False, limit=1000))
     if follow_up not in ("", "reopen", "complaint"):
         found.add("follow_up", _("Choose one of the listed values."))
     if follow_up and outcome != ReturnVisit.Outcome.UNSATISFIED:
@@ -1571,19 +1542,6 @@ def request_add_photos(*, actor, request, photos: Sequence, expected_version=Non
 # ------------------------------------------------------------- desk settings and reply templates
 
 
-def _ensure_company_role(actor, company, roles) -> None:
-    """For company-wide records (settings, reply templates): 404 for someone outside the
-    company, 403 for someone in it without one of `roles` (in any of its estates or
-    company-wide), the same answers restrict() gives on their rows."""
-    if actor.is_superuser:
-        return
-    grants = [g for g in grants_of(actor) if g.company_id == company.pk]
-    if not grants:
-        raise Http404(_("Not found."))
-    if not any(g.role in roles for g in grants):
-        raise PermissionDenied(_("You are not allowed to do this."))
-
-
 TEMPLATE_FIELDS = {"kind", "title", "body"}
 
 
@@ -1597,11 +1555,11 @@ def _template_values(fields: dict) -> dict:
         values["kind"] = found.check(lambda: _choice(fields["kind"], "kind", Kind))
     if "title" in fields:
         values["title"] = found.check(
-            lambda: _clean_text(fields["title"], "title", required=True, limit=100)
+            lambda: clean_text(fields["title"], "title", required=True, limit=100)
         )
     if "body" in fields:
         values["body"] = found.check(
-            lambda: _clean_text(fields["body"], "body", required=True, limit=DESCRIPTION_MAX)
+            lambda: clean_text(fields["body"], "body", required=True, limit=DESCRIPTION_MAX)
         )
     found.raise_if_any()
     return values
@@ -1609,7 +1567,7 @@ def _template_values(fields: dict) -> dict:
 
 @transaction.atomic
 def reply_template_create(*, actor, company, kind, title, body) -> ReplyTemplate:
-    _ensure_company_role(actor, company, ReplyTemplate.access.staff[ADD])
+    ensure_company_role(actor, company, ReplyTemplate.access.staff[ADD])
     template = ReplyTemplate(
         company=company, **_template_values({"kind": kind, "title": title, "body": body})
     )
@@ -1695,7 +1653,7 @@ def _visit_policy(value) -> dict:
 @transaction.atomic
 def desk_settings_update(*, actor, company, **changes) -> DeskSettings:
     """A manager changes the company's desk rules; the row is made on the first change."""
-    _ensure_company_role(actor, company, DeskSettings.access.staff[CHANGE])
+    ensure_company_role(actor, company, DeskSettings.access.staff[CHANGE])
     unknown = set(changes) - SETTINGS_FIELDS
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from jiayuan.org.views import staff_page
+from jiayuan.core.views import staff_page
 from jiayuan.servicedesk import clocks, selectors, services
 from jiayuan.servicedesk.forms_owner import ReasonForm, VersionForm
 from jiayuan.servicedesk.forms_tech import (

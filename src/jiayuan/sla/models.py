@@ -13,7 +13,15 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from jiayuan.core.access import ADD, CHANGE, DELETE, VIEW, Access, RestrictedQuerySet, grants_of
+from jiayuan.core.access import (
+    ADD,
+    CHANGE,
+    DELETE,
+    VIEW,
+    Access,
+    RestrictedQuerySet,
+    company_or_own_estates,
+)
 from jiayuan.core.models import QuickChoiceLabels, TimeStampedModel
 from jiayuan.core.roles import ALL_STAFF, MANAGERS, Role
 from jiayuan.servicedesk.models import Category, Urgency, request_part_access
@@ -43,23 +51,6 @@ def validate_time_zone(value: str) -> None:
         )
 
 
-def _estate_managers_reach(prefix: str):
-    """An estate manager sees the company's calendar and their own estates' overrides,
-    not the overrides of the company's other estates."""
-
-    def narrow(user) -> Q:
-        grants = grants_of(user)
-        estates = sorted({g.estate_id for g in grants if g.estate_id is not None})
-        companies = sorted({g.company_id for g in grants if g.estate_id is None})
-        return (
-            Q(**{f"{prefix}estate__isnull": True})
-            | Q(**{f"{prefix}estate_id__in": estates})
-            | Q(**{f"{prefix}company_id__in": companies})
-        )
-
-    return narrow
-
-
 def _calendar_access(prefix: str = "") -> Access:
     """Managers see the calendars of their company; company-wide calendars are changed by
     company-wide managers only, which the services check (see services._ensure_may_change)."""
@@ -67,7 +58,9 @@ def _calendar_access(prefix: str = "") -> Access:
         staff={VIEW: MANAGERS, ADD: MANAGERS, CHANGE: MANAGERS, DELETE: MANAGERS},
         estate_path=f"{prefix}company__estates__id",
         company_path=f"{prefix}company_id",
-        narrowed={Role.ESTATE_MANAGER: _estate_managers_reach(prefix)},
+        # An estate manager sees the company's calendar and their own estates' overrides,
+        # not the overrides of the company's other estates.
+        narrowed={Role.ESTATE_MANAGER: company_or_own_estates(prefix)},
         multi_valued=True,
     )
 

@@ -19,10 +19,15 @@ from jiayuan.core.admin_site import admin_site
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.roles import FIELD_STAFF, MANAGERS, Role
 from jiayuan.core.selectors import Audience, audience_of
+from jiayuan.dashboard.models import DASHBOARD_ROLES
 from jiayuan.dispatch.models import DISPATCH_KEEPERS
 from jiayuan.org.models import Building, CommonArea, Estate, Membership, Resident, Team, Unit
+from jiayuan.quality.models import Campaign, FollowUp
 from jiayuan.servicedesk.models import DESK_ROLES
 from jiayuan.sla.models import BusinessCalendar, SlaPolicy
+from jiayuan.supervision.models import ImprovementAction, Inspection, RectificationOrder
+from jiayuan.training.models import KEEPERS as TRAINING_KEEPERS
+from jiayuan.training.models import Certificate
 
 register = template.Library()
 
@@ -37,10 +42,13 @@ class MenuItem:
 
 STAFF_MENU = (
     MenuItem("core:home", _("Home")),
+    MenuItem("dashboard:company", _("Dashboard"), DASHBOARD_ROLES),
     MenuItem("servicedesk:tech_list", _("My work"), FIELD_STAFF),
     MenuItem("dispatch:pool", _("Grab pool"), {Role.TECHNICIAN}),
     MenuItem("servicedesk:queue", _("Requests"), DESK_ROLES | {Role.FINANCE}),
     MenuItem("servicedesk:visit_list", _("Return visits"), DESK_ROLES),
+    MenuItem("quality:follow_up_list", _("Low-score follow-ups"), FollowUp.access.staff[VIEW]),
+    MenuItem("quality:campaign_list", _("Satisfaction surveys"), Campaign.access.staff[VIEW]),
     MenuItem("org:estate_list", _("Estates"), Estate.access.staff[VIEW]),
     MenuItem("org:building_list", _("Buildings"), Building.access.staff[VIEW]),
     MenuItem("org:unit_list", _("Units"), Unit.access.staff[VIEW]),
@@ -52,6 +60,12 @@ STAFF_MENU = (
     MenuItem("dispatch:technician_list", _("Technicians"), DISPATCH_KEEPERS),
     MenuItem("sla:policy_list", _("SLA policies"), SlaPolicy.access.staff[VIEW]),
     MenuItem("sla:calendar_list", _("Business calendars"), BusinessCalendar.access.staff[VIEW]),
+    MenuItem("training:mine", _("My training")),
+    MenuItem("training:team", _("Training"), TRAINING_KEEPERS),
+    MenuItem("training:certificate_list", _("Certificates"), Certificate.access.staff[VIEW]),
+    MenuItem("supervision:inspection_list", _("Inspections"), Inspection.access.staff[VIEW]),
+    MenuItem("supervision:order_list", _("Rectification"), RectificationOrder.access.staff[VIEW]),
+    MenuItem("supervision:action_list", _("Improvements"), ImprovementAction.access.staff[VIEW]),
     MenuItem("core:audit", _("Audit"), AuditEvent.access.staff[VIEW]),
 )
 RESIDENT_MENU = (
@@ -59,6 +73,7 @@ RESIDENT_MENU = (
     MenuItem("servicedesk:owner_list", _("My requests")),
     MenuItem("servicedesk:owner_create", _("Report an issue")),
     MenuItem("org:my_units", _("My units")),
+    MenuItem("quality:my_surveys", _("Satisfaction surveys")),
     MenuItem("comms:list", _("Notifications")),
 )
 NO_ROLE_MENU = (MenuItem("core:home", _("Home")),)

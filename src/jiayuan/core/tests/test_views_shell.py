@@ -42,12 +42,13 @@ class TestMenu:
         assert "org:staff_list" in views
         assert not views & {"org:import_start", "core:audit"}
 
-    def test_resident_menu_is_home_requests_units_and_notifications(self, personas):
+    def test_resident_menu_is_home_requests_units_surveys_and_notifications(self, personas):
         assert [item.view_name for item in menu_for(personas.owner_a101)] == [
             "core:home",
             "servicedesk:owner_list",
             "servicedesk:owner_create",
             "org:my_units",
+            "quality:my_surveys",
             "comms:list",
         ]
 
