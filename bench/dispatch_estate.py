@@ -71,12 +71,14 @@ def generate(requests: int, technicians: int, seed: int = 7):
     shifts = []
     for profile in profiles:
         on = rng.random() < 0.85
-        start = (local - timedelta(hours=2 if on else 10)).time().replace(second=0, microsecond=0)
+        begins = local - timedelta(hours=2 if on else 10)
+        start = begins.time().replace(second=0, microsecond=0)
         end = (local + timedelta(hours=6) if on else local - timedelta(hours=2)).time()
         end = end.replace(second=0, microsecond=0)
         if start == end:
             end = clock((end.hour + 1) % 24, end.minute)
-        shifts.append(Shift(profile=profile, weekday=local.weekday(), starts=start, ends=end))
+        # A shift belongs to the day it starts on: near midnight that is yesterday.
+        shifts.append(Shift(profile=profile, weekday=begins.weekday(), starts=start, ends=end))
     Shift.objects.bulk_create(shifts)
     urgency = ["emergency"] * 1 + ["urgent"] * 3 + ["normal"] * 6
 

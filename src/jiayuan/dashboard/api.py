@@ -88,8 +88,8 @@ def _period(text: str | None) -> Period:
 def _dashboard(request, scope: selectors.Scope, period: Period) -> dict:
     user = request.auth
     kpis = selectors.kpis_of(user, scope, period)
-    found = charts.scope_charts(user, scope, period, kpis)
     csi = selectors.csi_of(user, scope, period, kpis)
+    found = charts.scope_charts(user, scope, period, kpis, csi)
     return {
         "title": scope.title,
         "period": period.code,

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from jiayuan.dashboard import selectors
 from jiayuan.dashboard.periods import Period
 from jiayuan.org.exporting import append_row, spooled
+from jiayuan.quality.models import Dimension
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,23 @@ def people_chart(people: list[selectors.PersonKpis]) -> Chart:
     )
 
 
-def scope_charts(user, scope: selectors.Scope, period: Period, kpis: selectors.Kpis) -> list[Chart]:
+def satisfaction_chart(csi) -> Chart:
+    """What owners think: the CSI's four dimensions, from the surveys and the owners' own
+    ratings of their requests, on 0–100."""
+    labels = dict(Dimension.choices)
+    rows = [[str(labels[dimension]), _round(score)] for dimension, score in csi.dimensions.items()]
+    return Chart(
+        "satisfaction",
+        _("What owners think (CSI by dimension, 0–100)"),
+        "bar",
+        [_("Dimension"), _("Score")],
+        rows if any(score is not None for _label, score in rows) else [],
+    )
+
+
+def scope_charts(
+    user, scope: selectors.Scope, period: Period, kpis: selectors.Kpis, csi
+) -> list[Chart]:
     """Every chart of a company, estate or team dashboard, in page order."""
     charts = [
         trend_chart(selectors.monthly_trend(user, scope, period), "monthly", _("Month by month")),
@@ -213,6 +230,7 @@ def scope_charts(user, scope: selectors.Scope, period: Period, kpis: selectors.K
         funnel_chart(kpis),
         on_time_chart(kpis),
         times_chart(kpis),
+        satisfaction_chart(csi),
         volume_chart(user, scope, period, "kind"),
         volume_chart(user, scope, period, "category"),
         volume_chart(user, scope, period, "channel"),

@@ -25,7 +25,7 @@ from jiayuan.dashboard.facts import (
     times_of,
 )
 from jiayuan.dashboard.models import DayStat, MonthStat, RollupRun, TimeBucket
-from jiayuan.org.models import Company
+from jiayuan.org.models import Company, Estate
 from jiayuan.servicedesk.events import DeskEvent
 from jiayuan.servicedesk.models import Handling, Kind, Rating, ReturnVisit, ServiceRequest
 from jiayuan.sla.models import RequestTarget
@@ -145,6 +145,9 @@ def rebuild_month(company_id: int, estate_id: int, month: date) -> int:
     """Replace the estate's rollup rows of the month by what its records say now; the
     number of requests folded in."""
     month = month.replace(day=1)
+    # Two runs rebuilding the same estate at once would both delete, then both insert: the
+    # second waits here for the first to commit, and then replaces its rows.
+    Estate.objects.select_for_update(no_key=True).filter(pk=estate_id).first()
     start, end = month_bounds(month)
     zone = timezone.get_default_timezone()
     cells: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))

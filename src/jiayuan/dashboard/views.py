@@ -50,8 +50,8 @@ def _team_scope(request, pk: int) -> selectors.Scope:
     return selectors.Scope(team.estate.company_id, team.estate, team)
 
 
-def _charts(request, scope: selectors.Scope, period: Period, kpis) -> list[charts.Chart]:
-    found = charts.scope_charts(request.user, scope, period, kpis)
+def _charts(request, scope: selectors.Scope, period: Period, kpis, csi) -> list[charts.Chart]:
+    found = charts.scope_charts(request.user, scope, period, kpis, csi)
     if scope.team is not None:
         people = selectors.people_kpis(
             request.user, selectors.team_people(scope.team), scope.estate, period
@@ -63,6 +63,7 @@ def _charts(request, scope: selectors.Scope, period: Period, kpis) -> list[chart
 def _render_scope(request, scope: selectors.Scope, *, drill: list | None = None, people=None):
     period = _period(request)
     kpis = selectors.kpis_of(request.user, scope, period)
+    csi = selectors.csi_of(request.user, scope, period, kpis)
     return render(
         request,
         "dashboard/scope.html",
@@ -71,10 +72,10 @@ def _render_scope(request, scope: selectors.Scope, *, drill: list | None = None,
             "period": period,
             "choices": period_choices(),
             "kpis": kpis,
-            "charts": _charts(request, scope, period, kpis),
+            "charts": _charts(request, scope, period, kpis, csi),
             "backlog": selectors.backlog(request.user, scope),
             "drill": drill or [],
-            "csi": selectors.csi_of(request.user, scope, period, kpis),
+            "csi": csi,
             "fresh_at": selectors.freshness(request.user, scope.company_id),
             "people": sorted((people or {}).items(), key=lambda item: item[1]),
             "may_act": scope.estate is not None
@@ -126,7 +127,8 @@ def person(request, estate_pk: int, user_pk: int):
 def _export(request, scope: selectors.Scope, name: str):
     period = _period(request)
     kpis = selectors.kpis_of(request.user, scope, period)
-    chart = next((c for c in _charts(request, scope, period, kpis) if c.name == name), None)
+    csi = selectors.csi_of(request.user, scope, period, kpis)
+    chart = next((c for c in _charts(request, scope, period, kpis, csi) if c.name == name), None)
     if chart is None:
         raise Http404
     heading = f"{scope.title} · {chart.title} · {period.label}"
@@ -160,6 +162,7 @@ def report(request, pk: int):
     scope = _estate_scope(request, pk)
     period = _period(request)
     kpis = selectors.kpis_of(request.user, scope, period)
+    csi = selectors.csi_of(request.user, scope, period, kpis)
     return render(
         request,
         "dashboard/report.html",
@@ -167,9 +170,9 @@ def report(request, pk: int):
             "scope": scope,
             "period": period,
             "kpis": kpis,
-            "charts": _charts(request, scope, period, kpis),
+            "charts": _charts(request, scope, period, kpis, csi),
             "backlog": selectors.backlog(request.user, scope),
             "low_ratings": selectors.low_ratings(request.user, scope, period),
-            "csi": selectors.csi_of(request.user, scope, period, kpis),
+            "csi": csi,
         },
     )

@@ -244,3 +244,41 @@ def test_people_kpis_by_hand(month, personas):
     assert tech.handled >= 2
     assert tech.repairs_completed == tech.handled
     assert tech.average_rating is not None
+
+
+def test_auto_ratings_and_merged_duplicates_by_hand(personas):
+    """A repair the owner never confirmed is closed and rated automatically: it counts as
+    resolved and auto-rated but not in the average. A second report joined to it as a
+    duplicate is received, not counted, and adds no time."""
+    from jiayuan.servicedesk.incidents import incident_link
+
+    p = personas
+    with time_machine.travel(START, tick=False) as traveller:
+        parent = owner_repair(p, "电梯按钮失灵，按了没反应", category="elevator")
+        desk.request_accept(actor=p.clerk_a, request=parent)
+        child = owner_repair(p, "电梯坏了，按键没有反应", category="elevator")
+        incident_link(actor=p.clerk_a, request=child, parent=refresh(parent))
+        desk.request_dispatch(
+            actor=p.dispatcher_a, request=refresh(parent), assignee=p.technician_a
+        )
+        traveller.move_to(START + dt.timedelta(hours=1))
+        desk.request_arrive(actor=p.technician_a, request=refresh(parent))
+        desk.request_complete(actor=p.technician_a, request=refresh(parent), work_notes="换按钮")
+        rated = owner_repair(p, "阳台灯不亮了", category="electrical")
+        for step in ("accept", "dispatch", "arrive", "complete", "confirm"):
+            kwargs = {"assignee": p.technician_a} if step == "dispatch" else {}
+            kwargs |= {"work_notes": "换灯泡"} if step == "complete" else {}
+            actor = {"accept": p.clerk_a, "dispatch": p.dispatcher_a, "confirm": p.owner_a101}.get(
+                step, p.technician_a
+            )
+            getattr(desk, f"request_{step}")(actor=actor, request=refresh(rated), **kwargs)
+        desk.request_rate(actor=p.owner_a101, request=refresh(rated), overall=3)
+        traveller.move_to(START + dt.timedelta(days=3))
+        assert desk.auto_close_due() >= 1
+    rollups.refresh(p.company)
+    june = selectors.kpis_of(p.manager_a, selectors.Scope(p.company.pk), JUNE)
+    assert (june.received, june.duplicates, june.counted) == (3, 1, 2)
+    assert june.resolved == 2
+    assert (june.rated, june.auto_rated, june.average_rating) == (1, 1, 3.0)
+    # Arrival: only the incident's own (60 minutes) and the other repair's (0).
+    assert june.arrival_count == 2 and june.arrival_minutes == 60

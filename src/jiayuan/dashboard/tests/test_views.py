@@ -85,8 +85,24 @@ def test_others_get_404_on_every_page(history, persona):
         assert client.get(url + PERIOD).status_code == 404, (persona, url)
 
 
-def test_company_page_needs_a_manager(history):
-    assert history.client_for(history.clerk_a).get(reverse("dashboard:company")).status_code == 404
+def test_the_other_companys_manager_sees_only_their_own_company(history):
+    client = history.client_for(history.outsider)
+    page = client.get(reverse("dashboard:company") + PERIOD)
+    assert page.context["scope"].company_id == history.other_company.pk
+    assert page.context["kpis"].received == 0
+    assert history.estate_a.name not in page.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["clerk_a", "technician_a", "owner_a101", "stranger"])
+def test_company_page_and_its_exports_need_a_manager(history, persona):
+    client = history.client_for(getattr(history, persona))
+    assert client.get(reverse("dashboard:company")).status_code == 404
+    export = reverse("dashboard:company_export", args=["by_estate"])
+    assert client.get(export + PERIOD).status_code == 404
+    assert not AuditEvent.objects.filter(code=DashboardEvent.EXPORTED.value).exists()
+
+
+def test_company_page_is_for_managers(history):
     assert (
         history.client_for(history.company_admin).get(reverse("dashboard:company")).status_code
         == 200
