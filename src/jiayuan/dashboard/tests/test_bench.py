@@ -14,7 +14,7 @@ def test_the_dashboard_benchmark_runs_small(settings):
     }
     bench = load_bench("dashboard_scale")
     result = bench.run(400, 2, samples=2, progress=lambda line: None)
-    assert 300 <= result["written"] <= 500
+    assert 400 <= result["written"] <= 500  # topped up to at least what was asked
     assert result["months"] == 24  # two estates, twelve months each
     names = [timing.name for timing in result["timings"]]
     assert names == [
