@@ -119,7 +119,6 @@ def person(request, estate_pk: int, user_pk: int):
             "period": period,
             "choices": period_choices(),
             "person": kpis,
-            "chart": charts.people_chart([kpis]),
         },
     )
 
