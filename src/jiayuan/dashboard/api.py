@@ -13,7 +13,7 @@ from jiayuan.core.access import VIEW, get_visible
 from jiayuan.core.api_schemas import READ_ERRORS
 from jiayuan.dashboard import charts, selectors
 from jiayuan.dashboard.periods import Period, parse_period
-from jiayuan.org.models import Company, Estate, Team
+from jiayuan.org.models import Estate, Team
 
 router = Router(tags=["dashboard"])
 PERIOD_HELP = "A month (2026-11), a quarter (2026-Q4) or a year (2026); this month if left out."
@@ -118,10 +118,10 @@ def _dashboard(request, scope: selectors.Scope, period: Period) -> dict:
 @router.get("/companies/{company_id}", response={200: DashboardOut, **READ_ERRORS})
 def company(request, company_id: int, period: str | None = Query(None, description=PERIOD_HELP)):
     """The company's estates that the caller manages, added up."""
-    company = Company.objects.filter(pk=company_id).first()
-    if company is None or not selectors.visible_estates(request.auth, company.pk):
+    scope = selectors.company_scope(request.auth, company_id)
+    if scope is None:
         raise Http404
-    return _dashboard(request, selectors.Scope(company.pk), _period(period))
+    return _dashboard(request, scope, _period(period))
 
 
 def _estate_scope(user, estate_id: int) -> selectors.Scope:

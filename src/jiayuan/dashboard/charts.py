@@ -47,7 +47,8 @@ def _round(value, places=1):
     return None if value is None else round(value, places)
 
 
-def _hours(minutes):
+def in_hours(minutes):
+    """Minutes as hours with one decimal (None stays None): how the dashboards show times."""
     return None if minutes is None else round(minutes / 60, 1)
 
 
@@ -87,7 +88,7 @@ def times_chart(kpis: selectors.Kpis) -> Chart:
         median, p90 = kpis.times.get(measure, (None, None))
         count = kpis.totals[f"{measure}_count"]
         mean = kpis.totals[f"{measure}_minutes"] / count if count else None
-        rows.append([str(labels[measure]), _hours(median), _hours(p90), _hours(mean), count])
+        rows.append([str(labels[measure]), in_hours(median), in_hours(p90), in_hours(mean), count])
     return Chart(
         "times",
         _("Times (hours)"),
@@ -100,7 +101,7 @@ def times_chart(kpis: selectors.Kpis) -> Chart:
 
 def funnel_chart(kpis: selectors.Kpis) -> Chart:
     rows = [
-        [str(label), _hours(mean), count] for _stage, label, mean, count in kpis.funnel if count
+        [str(label), in_hours(mean), count] for _stage, label, mean, count in kpis.funnel if count
     ]
     return Chart(
         "stages",
@@ -145,7 +146,7 @@ def group_chart(groups: list[selectors.GroupRow], group: str) -> Chart:
             row.kpis.received,
             row.kpis.resolution_rate,
             row.kpis.on_time("response"),
-            _hours(row.kpis.times.get("resolution", (None,))[0]),
+            in_hours(row.kpis.times.get("resolution", (None,))[0]),
             row.kpis.average_rating,
             row.kpis.reopen_rate,
         ]
@@ -174,9 +175,9 @@ def people_chart(people: list[selectors.PersonKpis]) -> Chart:
         [
             person.name,
             person.handled,
-            _hours(person.median("response")),
-            _hours(person.median("arrival")),
-            _hours(person.median("resolution")),
+            in_hours(person.median("response")),
+            in_hours(person.median("arrival")),
+            in_hours(person.median("resolution")),
             person.on_time_rate,
             person.first_time_fix_rate,
             person.average_rating,

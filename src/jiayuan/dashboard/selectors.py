@@ -29,6 +29,7 @@ from jiayuan.dashboard.models import (
 )
 from jiayuan.dashboard.periods import Period, add_months
 from jiayuan.org.models import Building, Company, Estate, Membership, Team
+from jiayuan.quality.selectors import csi
 from jiayuan.servicedesk.models import (
     OPEN_STATUSES,
     Channel,
@@ -100,10 +101,6 @@ class Kpis:
     @property
     def reopen_rate(self):
         return _ratio(self.totals["reopened"], self.totals["resolved"])
-
-    @property
-    def repeat_complaint_rate(self):
-        return _ratio(self.totals["repeat_complaints"], self.totals["complaints"])
 
     @property
     def average_rating(self):
@@ -202,6 +199,8 @@ class Scope:
     company_id: int
     estate: Estate | None = None
     team: Team | None = None
+    # A company scope's estates whose dashboards the user may read (company_scope()).
+    estates: tuple[Estate, ...] = ()
 
     @property
     def title(self) -> str:
@@ -222,6 +221,12 @@ class Scope:
 
 def may_see_estate(user, estate: Estate) -> bool:
     return user.is_superuser or bool(roles_in_estate(user, estate) & DASHBOARD_ROLES)
+
+
+def company_scope(user, company_id: int) -> Scope | None:
+    """The company's dashboard scope for the user; None when they may read no estate of it."""
+    estates = tuple(visible_estates(user, company_id))
+    return Scope(company_id, estates=estates) if estates else None
 
 
 def visible_estates(user, company_id: int):
@@ -459,7 +464,7 @@ def backlog(user, scope: Scope) -> list[BacklogRow]:
         requests = ServiceRequest.objects.restrict_in_estate(user, scope.estate)
     else:
         # The estates' index answers it; restrict() alone would read every request.
-        estates = [estate.pk for estate in visible_estates(user, scope.company_id)]
+        estates = [estate.pk for estate in scope.estates]
         requests = ServiceRequest.objects.restrict(user, VIEW).filter(estate_id__in=estates)
     requests = requests.filter(status__in=OPEN_STATUSES)
     if scope.team is not None:
@@ -500,8 +505,6 @@ def kpi_value(user, estate: Estate, kpi: str, start: date, end: date) -> float |
 def csi_of(user, scope: Scope, period: Period, kpis: Kpis):
     """The satisfaction index of the scope: the surveys of the period and the owners' own
     ratings of its requests, the latter summed from the rollups."""
-    from jiayuan.quality.selectors import csi
-
     start, end = period.bounds()
     totals = kpis.totals
     return csi(
@@ -554,7 +557,7 @@ def low_ratings(user, scope: Scope, period: Period, limit: int = 50) -> list[Low
     ]
 
 
-def freshness(user, company_id: int):
+def freshness(company_id: int):
     """When the rollups were last brought up to date."""
     run = RollupRun.objects.filter(company_id=company_id).first()
     return run.finished_at if run else None

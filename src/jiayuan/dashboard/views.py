@@ -26,14 +26,13 @@ def _period(request) -> Period:
         return parse_period(None)
 
 
-def _company_scope(request) -> tuple[selectors.Scope, list[Estate]]:
+def _company_scope(request) -> selectors.Scope:
     if request.estate is None:
         raise Http404
-    company_id = request.estate.company_id
-    estates = selectors.visible_estates(request.user, company_id)
-    if not estates:
+    scope = selectors.company_scope(request.user, request.estate.company_id)
+    if scope is None:
         raise Http404
-    return selectors.Scope(company_id), estates
+    return scope
 
 
 def _estate_scope(request, pk: int) -> selectors.Scope:
@@ -76,7 +75,7 @@ def _render_scope(request, scope: selectors.Scope, *, drill: list | None = None,
             "backlog": selectors.backlog(request.user, scope),
             "drill": drill or [],
             "csi": csi,
-            "fresh_at": selectors.freshness(request.user, scope.company_id),
+            "fresh_at": selectors.freshness(scope.company_id),
             "people": sorted((people or {}).items(), key=lambda item: item[1]),
             "may_act": scope.estate is not None
             and can_in_estate(request.user, ImprovementAction, ADD, scope.estate),
@@ -86,8 +85,8 @@ def _render_scope(request, scope: selectors.Scope, *, drill: list | None = None,
 
 @login_required
 def company(request):
-    scope, estates = _company_scope(request)
-    return _render_scope(request, scope, drill=estates)
+    scope = _company_scope(request)
+    return _render_scope(request, scope, drill=list(scope.estates))
 
 
 @login_required
@@ -141,7 +140,7 @@ def _export(request, scope: selectors.Scope, name: str):
 
 @login_required
 def company_export(request, name: str):
-    scope, _estates = _company_scope(request)
+    scope = _company_scope(request)
     return _export(request, scope, name)
 
 

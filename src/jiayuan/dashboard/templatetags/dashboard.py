@@ -2,15 +2,16 @@
 
 from django import template
 
+from jiayuan.dashboard.charts import in_hours
+
 register = template.Library()
 
 
 @register.filter
 def hours(minutes):
     """Minutes as hours with one decimal, or a dash when there is nothing to show."""
-    if minutes is None:
-        return "—"
-    return f"{minutes / 60:.1f}"
+    value = in_hours(minutes)
+    return "—" if value is None else f"{value:.1f}"
 
 
 @register.filter
