@@ -17,6 +17,17 @@ def _no_duplicate_matching():
 
 
 @pytest.fixture(autouse=True)
+def _no_remembered_settings():
+    """Each case reads policies, calendars and rules afresh (core.memo): ids repeat from
+    one case to the next when the database is rolled back."""
+    from jiayuan.core import memo
+
+    memo.forget_all()
+    yield
+    memo.forget_all()
+
+
+@pytest.fixture(autouse=True)
 def _fast_test_settings(settings):
     # Argon2 is deliberately slow; tests that check hashing switch it back.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

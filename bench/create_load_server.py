@@ -3,7 +3,8 @@ the product as `jiayuan start` serves it (waitress, 8 threads), plus reference e
 measured beside it in the same process:
 
 - POST /bench/minimal-insert: inserts the same rows as an owner's request creation (the
-  request and its audit event) in one transaction, with no sign-in, checks or numbering;
+  request, its three SLA clocks and its audit event) in one transaction, with no sign-in,
+  checks or numbering;
 - POST /bench/bare: a Django Ninja endpoint that reads the JSON body and answers it,
   without touching the database;
 - GET /bench/created: how many portal requests the product stored, and how many distinct
@@ -11,8 +12,9 @@ measured beside it in the same process:
 
     python bench/create_load_server.py PORT OWNERS SETUP_FILE [PROCESSES]   (DATABASE_URL set)
 
-Before serving it migrates the database, creates an estate with OWNERS owners, each with a
-flat and an API token, and writes them to SETUP_FILE as JSON.
+Before serving it migrates the database, trains the triage model if the data directory has
+none, creates an estate with OWNERS owners, each with a flat and an API token, and writes
+them to SETUP_FILE as JSON.
 """
 
 import json
@@ -39,6 +41,7 @@ def _reference_api():
     from jiayuan.core.models import AuditEvent
     from jiayuan.org.models import Unit
     from jiayuan.servicedesk.models import ServiceRequest
+    from jiayuan.sla.models import RequestTarget
 
     api = NinjaAPI(urls_namespace="bench", auth=None, docs_url=None, openapi_url=None)
 
@@ -65,10 +68,25 @@ def _reference_api():
                 category=payload.category,
                 urgency="normal",
                 channel="staff",
+                # Closed, so the product's new reports never take them for open faults of
+                # the same flat (the duplicate check reads open requests only).
+                status="closed",
                 unit_id=payload.unit,
                 building_id=unit.building_id,
                 description=payload.description,
                 created_at=timezone.now(),
+            )
+            RequestTarget.objects.bulk_create(
+                RequestTarget(
+                    request=row,
+                    target=target,
+                    policy_name="bench",
+                    minutes=60,
+                    clock="calendar",
+                    state="running",
+                    started_at=row.created_at,
+                )
+                for target in ("response", "arrival", "resolution")
             )
             AuditEvent.objects.create(
                 code="servicedesk.created",
@@ -97,8 +115,12 @@ def prepare(owners: int) -> dict:
     from jiayuan.accounts.models import User
     from jiayuan.accounts.services import token_create
     from jiayuan.org.models import Building, Company, Estate, Residency, Resident, Unit
+    from jiayuan.triage import model as triage_model
 
     call_command("migrate", verbosity=0)
+    # As a running product has it: the triage model (trained on first use) classifies each
+    # new request at intake.
+    triage_model.current()
     company = Company.objects.create(name="负载测试物业", code=f"load-{uuid.uuid4().hex[:6]}")
     estate = Estate.objects.create(company=company, name="负载花园", code="L")
     building = Building.objects.create(estate=estate, name="1号楼", floors_above=30)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from jiayuan.core.memo import Memo
 from jiayuan.dispatch import assignment
 from jiayuan.dispatch.models import DispatchRule, Mode, TechnicianProfile, on_duty
 from jiayuan.org.models import Building
@@ -143,9 +144,24 @@ def jobs(requests, order, now: datetime | None = None) -> list[assignment.Job]:
     return [_job(r, order, due.get(r.pk, r.due_at), now) for r in requests]
 
 
+_rules = Memo("dispatch.rules")  # keys: estate id
+
+
 def rules_of(estate_id: int) -> dict[str, str]:
-    """Category → mode for the estate ('' is every category without its own rule)."""
-    return dict(DispatchRule.objects.filter(estate_id=estate_id).values_list("category", "mode"))
+    """Category → mode for the estate ('' is every category without its own rule). Read at
+    most once a minute per process (core.memo): every new repair asks."""
+
+    def load():
+        return dict(
+            DispatchRule.objects.filter(estate_id=estate_id).values_list("category", "mode")
+        )
+
+    return _rules.get(estate_id, load)
+
+
+def forget_rules(estate_id: int) -> None:
+    """After a change of the estate's rules: this process sees it at once."""
+    _rules.forget(lambda key: key == estate_id)
 
 
 def mode_for(rules: dict[str, str], category: str) -> str:

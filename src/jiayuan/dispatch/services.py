@@ -163,6 +163,7 @@ def rule_save(
     rule.mode, rule.grab_minutes = mode, grab_minutes
     rule.full_clean(exclude=["estate"], validate_constraints=False)
     rule.save()
+    _forget_rules(estate.pk)
     record_event(
         actor=actor,
         code=DispatchEvent.RULE_SAVED,
@@ -176,6 +177,13 @@ def rule_save(
 
 def rule_delete(*, actor, rule: DispatchRule) -> None:
     _delete(actor, rule, DispatchEvent.RULE_DELETED, ["category", "mode", "grab_minutes"])
+    _forget_rules(rule.estate_id)
+
+
+def _forget_rules(estate_id: int) -> None:
+    # This process now and after the commit, the others within the minute of their copy.
+    selectors.forget_rules(estate_id)
+    transaction.on_commit(lambda: selectors.forget_rules(estate_id))
 
 
 def _ensure_may_save(actor, model, existing, estate: Estate) -> None:
@@ -202,20 +210,25 @@ def _delete(actor, record, code: DispatchEvent, fields: list[str]) -> None:
 # ----------------------------------------------------------------------------- routing
 
 
-def on_waiting(*, request_id: int, estate_id: int, **_ignored) -> None:
+def on_waiting(*, request_id: int, estate_id: int, category: str, **_ignored) -> None:
     """A repair waits for a technician (the service desk's signal, after its commit): send
     it by the estate's mode. A failure here must not undo the owner's request; the minute
     tick tries again."""
     try:
-        route(request_id, estate_id)
+        route(request_id, estate_id, category)
     except Exception:
         log.exception("dispatching request %s failed; the minute tick will retry", request_id)
 
 
-def route(request_id: int, estate_id: int, now: datetime | None = None) -> str:
+def route(request_id: int, estate_id: int, category: str, now: datetime | None = None) -> str:
+    """Send the request by the mode of its estate and category; by hand (the desk's
+    queue), nothing is done and the request is not even read."""
+    if selectors.mode_for(selectors.rules_of(estate_id), category) == Mode.MANUAL:
+        return ""
     request = ServiceRequest.objects.filter(pk=request_id).first()
     if request is None or not is_waiting_for_dispatch(request):
         return ""
+    # Read again: the desk may have reclassified it since the signal was sent.
     mode = selectors.mode_for(selectors.rules_of(estate_id), request.category)
     if mode == Mode.AUTOMATIC:
         run_automatic(estate_id, now=now)

@@ -171,31 +171,34 @@ def _place_filter(request: ServiceRequest) -> Q | None:
     return where
 
 
-def candidates(request: ServiceRequest) -> list[ServiceRequest]:
+# What the likeness and the link read of a candidate: every new repair or complaint asks,
+# and most find none, so the query is kept small.
+CANDIDATE_FIELDS = ("created_at", "description", "unit_id", "common_area_id", "urgency")
+
+
+def candidates(request: ServiceRequest, *, at_intake: bool = False) -> list[ServiceRequest]:
     """The open incidents `request` may belong to, best first, with `score` set; pairs the
-    desk has already decided are left out."""
+    desk has already decided are left out (at intake, in the request's own transaction,
+    there are none yet)."""
     where = _place_filter(request)
     if request.kind not in INCIDENT_KINDS or request.parent_id or where is None:
         return []
-    decided = DuplicateSuggestion.objects.filter(request=request).exclude(
-        decision=DuplicateSuggestion.Decision.PENDING
-    )
-    rows = (
-        ServiceRequest.objects.filter(
-            where,
-            company_id=request.company_id,
-            estate_id=request.estate_id,
-            kind=request.kind,
-            category=request.category,
-            parent__isnull=True,
-            status__in=UNRESOLVED,
-            created_at__gte=request.created_at - MATCH_WINDOW,
-            created_at__lte=request.created_at,
+    rows = ServiceRequest.objects.filter(
+        where,
+        estate_id=request.estate_id,
+        kind=request.kind,
+        category=request.category,
+        parent__isnull=True,
+        status__in=UNRESOLVED,
+        created_at__gte=request.created_at - MATCH_WINDOW,
+        created_at__lte=request.created_at,
+    ).exclude(pk=request.pk)
+    if not at_intake:
+        decided = DuplicateSuggestion.objects.filter(request=request).exclude(
+            decision=DuplicateSuggestion.Decision.PENDING
         )
-        .exclude(pk=request.pk)
-        .exclude(pk__in=decided.values("candidate_id"))
-        .order_by("-created_at", "-pk")[:20]
-    )
+        rows = rows.exclude(pk__in=decided.values("candidate_id"))
+    rows = rows.only(*CANDIDATE_FIELDS).order_by("-created_at", "-pk")[:20]
     found = []
     for row in rows:
         row.score = likeness(request, row)
@@ -210,7 +213,7 @@ def match_new_request(actor, request: ServiceRequest) -> ServiceRequest | None:
     incident it joined, if any."""
     if not _matching.get() or not matching_enabled():
         return None
-    found = [row for row in candidates(request) if row.score >= SUGGEST]
+    found = [row for row in candidates(request, at_intake=True) if row.score >= SUGGEST]
     if not found:
         return None
     best = found[0]

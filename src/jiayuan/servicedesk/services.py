@@ -531,10 +531,10 @@ def _finish(
 
 def _announce_if_waiting(request: ServiceRequest) -> None:
     if is_waiting_for_dispatch(request):
-        pk, estate_id = request.pk, request.estate_id
+        pk, estate_id, category = request.pk, request.estate_id, request.category
         transaction.on_commit(
             lambda: signals.request_waiting.send(
-                sender=ServiceRequest, request_id=pk, estate_id=estate_id
+                sender=ServiceRequest, request_id=pk, estate_id=estate_id, category=category
             )
         )
 

@@ -3,5 +3,6 @@
 from django.dispatch import Signal
 
 # Sent after the commit that left a repair waiting for a technician (new, accepted or
-# returned to the pool), with `request_id` and `estate_id`; the dispatch app listens.
+# returned to the pool), with `request_id`, `estate_id` and `category`; the dispatch app
+# listens.
 request_waiting = Signal()

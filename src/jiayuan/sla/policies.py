@@ -12,13 +12,12 @@ them for every new request, and a change applies to new requests within the minu
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from jiayuan.core.memo import Memo
 from jiayuan.servicedesk.models import Category, Kind, Urgency
 from jiayuan.sla.models import Clock, EscalationStep, SlaPolicy
 
@@ -132,27 +131,12 @@ def default_chain(company_id: int) -> list[EscalationStep]:
 
 # ----------------------------------------------------------------------------- matching
 
-CACHE_SECONDS = 60
-_cache: dict[tuple, tuple[float, list]] = {}
-_cache_lock = threading.Lock()
-
-
-def _cached(key: tuple, load):
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit is not None and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    value = load()
-    with _cache_lock:
-        _cache[key] = (now, value)
-    return value
+_rules = Memo("sla.policies")  # keys: (what, company id)
 
 
 def forget_company(company_id: int) -> None:
     """Drop this process's copy after a change, so the one who changed it sees it at once."""
-    with _cache_lock:
-        for key in [k for k in _cache if k[1] == company_id]:
-            del _cache[key]
+    _rules.forget(lambda key: key[1] == company_id)
 
 
 def company_policies(company_id: int) -> list[SlaPolicy]:
@@ -160,7 +144,7 @@ def company_policies(company_id: int) -> list[SlaPolicy]:
         saved = list(SlaPolicy.objects.filter(company_id=company_id))
         return saved or default_policies(company_id)
 
-    return _cached(("policies", company_id), load)
+    return _rules.get(("policies", company_id), load)
 
 
 def _specificity(policy: SlaPolicy) -> tuple:
@@ -196,7 +180,7 @@ def escalation_chain(company_id: int, estate_id: int | None) -> list[EscalationS
     def load():
         return list(EscalationStep.objects.filter(company_id=company_id).order_by("level"))
 
-    steps = _cached(("chain", company_id), load)
+    steps = _rules.get(("chain", company_id), load)
     own = [s for s in steps if s.estate_id == estate_id and estate_id is not None]
     company = [s for s in steps if s.estate_id is None]
     return own or company or default_chain(company_id)

@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractYear
 
 from jiayuan.core.access import VIEW
+from jiayuan.core.memo import Memo
 from jiayuan.sla.calendar import DEFAULT_TIME_ZONE, OFFICE_WEEK, Schedule
 from jiayuan.sla.models import BusinessCalendar, CalendarDay, RequestTarget, Target, WorkingWindow
 from jiayuan.sla.official import library_years, official_days
@@ -81,18 +82,31 @@ def _chosen(rows, kind: str, estate_id: int | None):
     return (own or company or [None])[0]
 
 
+_calendars = Memo("sla.calendars")  # keys: (company id, estate id)
+
+
+def forget_calendars(company_id: int) -> None:
+    """After a change of the company's calendars: this process sees it at once."""
+    _calendars.forget(lambda key: key[0] == company_id)
+
+
 def schedule_for(company_id: int, estate_id: int | None, *, always_open: bool = False) -> Schedule:
     """The schedule deadlines of this estate are counted in: the estate's own calendar,
     else the company's, else the built-in default. With `always_open`, the 24×7 schedule
     (in the time zone of the estate's 24×7 or regular calendar).
 
-    One small indexed query per call checks the calendars' versions; the schedule itself
-    is built once per calendar version and process."""
-    rows = list(
-        BusinessCalendar.objects.filter(company_id=company_id)
-        .filter(Q(estate__isnull=True) | Q(estate_id=estate_id))
-        .values_list("id", "estate_id", "kind", "version", "time_zone")
-    )
+    The calendars' versions are read at most once a minute per process (core.memo: every
+    new request needs them, a change applies within the minute); the schedule itself is
+    built once per calendar version and process."""
+
+    def load():
+        return list(
+            BusinessCalendar.objects.filter(company_id=company_id)
+            .filter(Q(estate__isnull=True) | Q(estate_id=estate_id))
+            .values_list("id", "estate_id", "kind", "version", "time_zone")
+        )
+
+    rows = _calendars.get((company_id, estate_id), load)
     regular = _chosen(rows, REGULAR, estate_id)
     if always_open:
         chosen = _chosen(rows, ALWAYS_OPEN, estate_id) or regular

@@ -36,7 +36,7 @@ from jiayuan.sla.models import (
 )
 from jiayuan.sla.official import library_years, official_days
 from jiayuan.sla.policies import TARGETS, default_policies, forget_company
-from jiayuan.sla.selectors import calendar_windows
+from jiayuan.sla.selectors import calendar_windows, forget_calendars
 
 Kind = CalendarDay.Kind
 Source = CalendarDay.Source
@@ -121,6 +121,13 @@ def _touch(calendar: BusinessCalendar) -> None:
     now = timezone.now()
     BusinessCalendar.objects.filter(pk=calendar.pk).update(version=F("version") + 1, updated_at=now)
     calendar.refresh_from_db(fields=["version", "updated_at"])
+    _forget_calendars(calendar.company_id)
+
+
+def _forget_calendars(company_id: int) -> None:
+    # This process now and after the commit, the others within the minute of their copy.
+    forget_calendars(company_id)
+    transaction.on_commit(lambda: forget_calendars(company_id))
 
 
 def _record(actor, code: SlaEvent, calendar: BusinessCalendar, target=None, **changes):
@@ -240,6 +247,7 @@ def _save_new(calendar: BusinessCalendar) -> None:
     try:
         with transaction.atomic():
             calendar.save()
+            _forget_calendars(calendar.company_id)
     except IntegrityError as exc:
         raise ValidationError(
             _("There is already a calendar of this kind for the company or estate.")
@@ -347,6 +355,7 @@ def calendar_delete(*, actor, calendar: BusinessCalendar) -> None:
     _ensure_may_change(actor, calendar)
     _record(actor, SlaEvent.CALENDAR_DELETED, calendar, before=snapshot(calendar, CALENDAR_FIELDS))
     calendar.delete()
+    _forget_calendars(calendar.company_id)
 
 
 @transaction.atomic
@@ -777,7 +786,7 @@ def _ensure_may_set_rules(actor, company, estate) -> None:
 
 
 def _forget_rules(company) -> None:
-    # This process now, the others within the minute of their cache.
+    # This process now and after the commit, the others within the minute of their copy.
     forget_company(company.pk)
     transaction.on_commit(lambda: forget_company(company.pk))
 

@@ -22,7 +22,7 @@ def test_two_technicians_grab_one_order_one_gets_it_the_other_is_told():
     second = technician(crew.p, "plumber2", "赵师傅", {"plumbing": 2}, DAY_SHIFT)
     services.rule_save(actor=crew.p.dispatcher_a, estate=crew.p.estate_a, mode=Mode.GRAB)
     request = crew.repair()
-    services.route(request.pk, request.estate_id)
+    services.route(request.pk, request.estate_id, request.category)
     grab = GrabOffer.objects.get(request=request)
 
     results = at_once(

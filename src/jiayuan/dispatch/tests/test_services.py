@@ -4,10 +4,12 @@ rotates; the grab pool goes to the first able technician and falls back to autom
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from jiayuan.comms.models import Notification
+from jiayuan.core import memo
 from jiayuan.core.models import AuditEvent
 from jiayuan.dispatch import selectors, services
 from jiayuan.dispatch.events import DispatchEvent
@@ -135,7 +137,38 @@ def test_a_dispatch_mode_is_kept_per_estate_and_category(crew):
     assert DispatchRule.objects.count() == 2
 
 
+def test_the_modes_are_read_once_a_minute_and_a_change_here_is_seen_at_once(
+    crew, django_assert_num_queries
+):
+    estate_id = crew.p.estate_a.pk
+    assert selectors.rules_of(estate_id) == {}
+    with django_assert_num_queries(0):
+        selectors.rules_of(estate_id)
+    rule = set_mode(crew, Mode.GRAB, category="plumbing")
+    assert selectors.rules_of(estate_id) == {"plumbing": Mode.GRAB}
+    services.rule_delete(actor=crew.p.dispatcher_a, rule=rule)
+    assert selectors.rules_of(estate_id) == {}
+    # Another process changed them: this one follows within the minute.
+    DispatchRule.objects.create(estate_id=estate_id, category="", mode=Mode.AUTOMATIC)
+    assert selectors.rules_of(estate_id) == {}
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=memo.SECONDS + 1)
+    with time_machine.travel(later):
+        assert selectors.rules_of(estate_id) == {"": Mode.AUTOMATIC}
+
+
 # ----------------------------------------------------------------------------- manual
+
+
+def test_a_repair_sent_by_hand_is_not_even_read_when_it_starts_waiting(
+    crew, django_assert_num_queries
+):
+    request = crew.repair(unit=crew.unit_901)
+    selectors.rules_of(request.estate_id)
+    with django_assert_num_queries(0):
+        assert services.route(request.pk, request.estate_id, request.category) == ""
+    set_mode(crew, Mode.AUTOMATIC)
+    assert services.route(request.pk, request.estate_id, request.category) == Mode.AUTOMATIC
+    assert fresh(request).assignee == crew.plumber
 
 
 def test_manual_mode_leaves_the_request_to_the_dispatcher_with_ranked_reasons(crew, sent):

@@ -145,7 +145,7 @@ def test_the_api_ranks_technicians_with_reasons(crew):
 def test_the_pool_page_and_api_grab(crew):
     rule_save(actor=crew.p.dispatcher_a, estate=crew.p.estate_a, mode=Mode.GRAB)
     request = waiting(crew)
-    route(request.pk, request.estate_id)
+    route(request.pk, request.estate_id, request.category)
     offer = GrabOffer.objects.get(request=request)
 
     page = browser(crew.plumber).get("/dispatch/pool/").content.decode()
@@ -166,7 +166,7 @@ def test_the_pool_page_and_api_grab(crew):
 def test_outsiders_cannot_grab_through_the_api(crew):
     rule_save(actor=crew.p.dispatcher_a, estate=crew.p.estate_a, mode=Mode.GRAB)
     request = waiting(crew)
-    route(request.pk, request.estate_id)
+    route(request.pk, request.estate_id, request.category)
     offer = GrabOffer.objects.get(request=request)
     for user in (crew.p.outsider, crew.p.owner_a101, crew.p.clerk_b):
         assert ApiClient(user).post(f"/dispatch/pool/{offer.pk}/grab").status_code in (403, 404)

@@ -19,19 +19,12 @@ from jiayuan.core.models import AuditEvent
 from jiayuan.servicedesk import services
 from jiayuan.servicedesk.models import Kind, ServiceRequest, Urgency
 from jiayuan.servicedesk.tests.test_views_owner import english
-from jiayuan.sla import deadlines, policies
+from jiayuan.sla import deadlines
 from jiayuan.sla.events import SlaEvent
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
 REPORTED = dt.datetime(2026, 6, 1, 10, 0, tzinfo=SH)  # a Monday
-
-
-@pytest.fixture(autouse=True)
-def _fresh_policies():
-    policies._cache.clear()
-    yield
-    policies._cache.clear()
 
 
 def minutes_after(n: int) -> dt.datetime:

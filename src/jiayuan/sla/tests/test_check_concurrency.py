@@ -12,7 +12,6 @@ from jiayuan.core.models import AuditEvent
 from jiayuan.core.testing import at_once, build_personas
 from jiayuan.servicedesk import services
 from jiayuan.servicedesk.models import Kind, Urgency
-from jiayuan.sla import policies
 from jiayuan.sla.deadlines import check_due
 from jiayuan.sla.events import SlaEvent
 from jiayuan.sla.models import SlaAlert
@@ -23,7 +22,6 @@ REQUESTS = 6
 
 
 def test_two_checks_at_once_send_each_warning_once():
-    policies._cache.clear()
     p = build_personas()
     with time_machine.travel(MORNING, tick=False):
         for n in range(REQUESTS):

@@ -21,13 +21,6 @@ SH = ZoneInfo("Asia/Shanghai")
 State = RequestTarget.State
 
 
-@pytest.fixture(autouse=True)
-def _fresh_policies():
-    policies._cache.clear()
-    yield
-    policies._cache.clear()
-
-
 def at(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=SH)
 

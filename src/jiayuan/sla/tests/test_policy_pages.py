@@ -18,13 +18,6 @@ from jiayuan.sla.models import EscalationStep, SlaPolicy, Target
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_policies():
-    policies._cache.clear()
-    yield
-    policies._cache.clear()
-
-
 def test_adopting_saves_the_built_in_policies_once(personas):
     p = personas
     rows = services.sla_policies_adopt_defaults(actor=p.company_admin, company=p.company)
