@@ -3,8 +3,8 @@ the product as `jiayuan start` serves it (waitress, 8 threads), plus reference e
 measured beside it in the same process:
 
 - POST /bench/minimal-insert: inserts the same rows as an owner's request creation (the
-  request, its three SLA clocks and its audit event) in one transaction, with no sign-in,
-  checks or numbering;
+  request, its three SLA clocks, its triage classification and its audit event) in one
+  transaction, with no sign-in, checks, numbering or model;
 - POST /bench/bare: a Django Ninja endpoint that reads the JSON body and answers it,
   without touching the database;
 - GET /bench/created: how many portal requests the product stored, and how many distinct
@@ -42,6 +42,7 @@ def _reference_api():
     from jiayuan.org.models import Unit
     from jiayuan.servicedesk.models import ServiceRequest
     from jiayuan.sla.models import RequestTarget
+    from jiayuan.triage.models import Classification
 
     api = NinjaAPI(urls_namespace="bench", auth=None, docs_url=None, openapi_url=None)
 
@@ -87,6 +88,15 @@ def _reference_api():
                     started_at=row.created_at,
                 )
                 for target in ("response", "arrival", "resolution")
+            )
+            Classification.objects.create(
+                request=row,
+                predicted_kind=row.kind,
+                predicted_category=row.category,
+                predicted_urgency=row.urgency,
+                kind=row.kind,
+                category=row.category,
+                urgency=row.urgency,
             )
             AuditEvent.objects.create(
                 code="servicedesk.created",

@@ -1,10 +1,14 @@
-"""Owners creating requests at once: 16 clients, each an owner with an API token, post new
-repairs to the product's `POST /api/v1/requests` over keep-alive HTTP connections to the
-server `jiayuan start` runs (waitress, 8 threads), on PostgreSQL. Measured in the same run,
-against the same server and database:
+"""Owners creating requests at once: 16 clients post new repairs to the product's
+`POST /api/v1/requests` over keep-alive HTTP connections to the server `jiayuan start` runs
+(waitress, 8 threads), on PostgreSQL, with the triage model trained. Each client speaks for
+60 owners of its own in turn (each with a flat and an API token), one fault per owner and
+category, so every report is a new fault (a repeat of an open one joins it: the duplicate
+path, tested in test_incidents). Measured in the same run, against the same server and
+database:
 
-- minimal insert: the same two rows (request and audit event) in one transaction, with no
-  sign-in, checks, numbering or notifications — what the database alone allows;
+- minimal insert: the same six rows (the request, its three SLA clocks, its triage
+  classification and its audit event) in one transaction, with no sign-in, checks,
+  numbering, model or notifications — what the database alone allows;
 - bare Ninja: an endpoint that parses the body and answers without the database.
 
     .venv/bin/python bench/request_create_load.py                   # 16 clients, 3 × 10 s

@@ -116,7 +116,11 @@ class ApiToken(models.Model):
         return parts[1], parts[2]
 
     def matches(self, secret: str) -> bool:
-        return secrets.compare_digest(self.digest, _digest(secret))
+        return self.digest_matches(self.digest, secret)
+
+    @staticmethod
+    def digest_matches(digest: str, secret: str) -> bool:
+        return secrets.compare_digest(digest, _digest(secret))
 
     @property
     def is_active(self) -> bool:

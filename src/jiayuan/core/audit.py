@@ -44,14 +44,14 @@ def record_event(
 ) -> AuditEvent:
     if not isinstance(code, AuditCode):
         raise TypeError("audit codes must be members of an AuditCode enum")
-    if estate is not None and company is None:
-        company = estate.company
+    # The estate's company by its id: the estate need not have been read with its company.
+    company_id = company.pk if company is not None else estate.company_id if estate else None
     context = current_request()
     actor_obj = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     return AuditEvent.objects.create(
         actor=actor_obj,
         actor_label=(actor_obj.get_short_name() or actor_obj.get_username()) if actor_obj else "",
-        company=company,
+        company_id=company_id,
         estate=estate,
         code=code.value,
         target_type=ContentType.objects.get_for_model(target) if target is not None else None,

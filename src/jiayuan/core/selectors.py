@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -14,7 +14,15 @@ from jiayuan.comms.selectors import notifications_for
 from jiayuan.core.access import grants_of, has_role_anywhere, roles_in_estate
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.roles import Role
-from jiayuan.org.models import Building, Estate, Membership, Residency, Team, Unit
+from jiayuan.org.models import (
+    Building,
+    Estate,
+    Membership,
+    Residency,
+    Team,
+    Unit,
+    current_residency,
+)
 from jiayuan.org.selectors import team_list
 
 RECENT_EVENTS = 10
@@ -118,10 +126,6 @@ def home_page(user, estate: Estate | None) -> HomePage:
     return page
 
 
-def _current_residencies() -> Q:
-    return Q(moved_out_on__isnull=True) | Q(moved_out_on__gte=timezone.localdate())
-
-
 def _count_per_estate(queryset: QuerySet, estate_lookup: str, counted: str = "pk") -> Coalesce:
     rows = (
         queryset.filter(**{estate_lookup: OuterRef("pk")})
@@ -136,7 +140,7 @@ def _count_per_estate(queryset: QuerySet, estate_lookup: str, counted: str = "pk
 def estates_with_counts(user) -> QuerySet:
     """The estates the user sees, each with its numbers of buildings, units, current
     residents and staff, in one query however many estates there are."""
-    residencies = Residency.objects.restrict(user).filter(_current_residencies())
+    residencies = Residency.objects.restrict(user).filter(current_residency())
     staff = Membership.objects.restrict(user).filter(is_active=True)
     return (
         Estate.objects.restrict(user)
@@ -163,7 +167,7 @@ def _fill_estate_stats(page: HomePage, user, estate: Estate) -> None:
     page.unit_count = sum(by_status.values())
     page.resident_count = (
         Residency.objects.restrict(user)
-        .filter(_current_residencies(), unit__estate=estate)
+        .filter(current_residency(), unit__estate=estate)
         .values("resident_id")
         .distinct()
         .count()

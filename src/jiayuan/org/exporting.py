@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +35,7 @@ from jiayuan.org.importing import (
     Layout,
     layouts_of,
 )
-from jiayuan.org.models import Building, Estate, ImportJob, Residency, Unit
+from jiayuan.org.models import Building, Estate, ImportJob, Residency, Unit, current_residency
 from jiayuan.org.selectors import phone_for
 
 EXPORTERS = RESIDENT_KEEPERS
@@ -193,7 +192,7 @@ def _resident_rows(user, estate: Estate) -> Iterator[list]:
     residencies = (
         Residency.objects.restrict(user, VIEW)
         .filter(unit__estate=estate)
-        .filter(Q(moved_out_on__isnull=True) | Q(moved_out_on__gte=timezone.localdate()))
+        .filter(current_residency())
         .select_related("resident", "unit__building")
         .order_by("unit__building__name", "unit__entrance", "unit__number", "relation", "id")
     )

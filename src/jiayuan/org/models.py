@@ -20,12 +20,22 @@ code_validator = RegexValidator(
 POSITIVE_AREA = [MinValueValidator(Decimal("0.01"))]
 
 
-def _current_residencies_of(user):
-    """Residencies of this user that have not ended (moving out today still counts)."""
+def current_residency(through: str = "") -> Q:
+    """A residency that has not ended: moving out today still counts. `through` reaches it
+    over a relation (such as "residencies__")."""
     today = timezone.localdate()
-    return Residency.objects.filter(resident__user=user).filter(
-        Q(moved_out_on__isnull=True) | Q(moved_out_on__gte=today)
+    return Q(**{f"{through}moved_out_on__isnull": True}) | Q(
+        **{f"{through}moved_out_on__gte": today}
     )
+
+
+# The same rule in a statement written out in SQL; the parameter is today's date.
+CURRENT_RESIDENCY_SQL = "({alias}.moved_out_on IS NULL OR {alias}.moved_out_on >= %s)"
+
+
+def _current_residencies_of(user):
+    """Residencies of this user that have not ended."""
+    return Residency.objects.filter(current_residency(), resident__user=user)
 
 
 def _resident_sees_units(user) -> Q:

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from django.db.models import Count, F, Prefetch, Q
-from django.utils import timezone
 
 from jiayuan.accounts.models import User
 from jiayuan.core.access import VIEW, has_role_anywhere, roles_in_estate
@@ -19,6 +18,7 @@ from jiayuan.org.models import (
     Team,
     TeamMember,
     Unit,
+    current_residency,
 )
 
 
@@ -82,9 +82,7 @@ def common_area_list(user, *, estate=None):
 
 
 def _current_residencies():
-    return Residency.objects.filter(
-        Q(moved_out_on__isnull=True) | Q(moved_out_on__gte=timezone.localdate())
-    )
+    return Residency.objects.filter(current_residency())
 
 
 # Enough digits to find a masked number by what the mask shows, too few to test a guess.

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -42,14 +41,9 @@ KEEPER_RULES = {VIEW: MANAGERS, ADD: MANAGERS, CHANGE: MANAGERS, DELETE: MANAGER
 
 def current_units_of(user):
     """The ids of the units where the user lives now (moving out today still counts)."""
-    from jiayuan.org.models import Residency
+    from jiayuan.org.models import Residency, current_residency
 
-    today = timezone.localdate()
-    return (
-        Residency.objects.filter(resident__user=user)
-        .filter(Q(moved_out_on__isnull=True) | Q(moved_out_on__gte=today))
-        .values("unit_id")
-    )
+    return Residency.objects.filter(current_residency(), resident__user=user).values("unit_id")
 
 
 class Dimension(models.TextChoices):

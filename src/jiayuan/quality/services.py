@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +32,15 @@ from jiayuan.core.access import (
 from jiayuan.core.audit import record_event, snapshot
 from jiayuan.core.cleaning import clean_text
 from jiayuan.core.context import RequestContext, reset_request_context, set_request_context
-from jiayuan.org.models import Building, Company, Estate, Residency, Resident, Unit
+from jiayuan.org.models import (
+    Building,
+    Company,
+    Estate,
+    Residency,
+    Resident,
+    Unit,
+    current_residency,
+)
 from jiayuan.quality.defaults import default_template
 from jiayuan.quality.events import QualityEvent
 from jiayuan.quality.models import (
@@ -474,10 +481,7 @@ def campaign_create(
 
 
 def _households(campaign: Campaign) -> list[CampaignHousehold]:
-    today = timezone.localdate()
-    lived_in = Residency.objects.filter(
-        Q(moved_out_on__isnull=True) | Q(moved_out_on__gte=today)
-    ).values("unit_id")
+    lived_in = Residency.objects.filter(current_residency()).values("unit_id")
     units = Unit.objects.filter(
         estate__in=campaign.estates.all(), status__in=ASKED_UNIT_STATUSES, pk__in=lived_in
     )
@@ -525,14 +529,13 @@ def campaign_launch(*, actor, campaign: Campaign) -> Campaign:
 
 
 def _portal_users_of(unit_ids) -> list:
-    today = timezone.localdate()
     residents = (
         Resident.objects.filter(
             residencies__unit_id__in=unit_ids,
             user__isnull=False,
             user__is_active=True,
         )
-        .filter(Q(residencies__moved_out_on__isnull=True) | Q(residencies__moved_out_on__gte=today))
+        .filter(current_residency(through="residencies__"))
         .select_related("user")
         .distinct()
     )

@@ -593,18 +593,10 @@ def create_request(request, payload: RequestIn):
     user = request.auth
     # The service decides who may report in the estate and about which unit (404 for an
     # estate that is not the caller's); here the ids are only turned into rows of it.
-    # The company's desk settings come along for the category check.
-    settings = "company__desk_settings"
-    units = Unit.objects.filter(estate_id=payload.estate).select_related(
-        f"estate__{settings}", "building"
-    )
+    units = Unit.objects.filter(estate_id=payload.estate).select_related("estate", "building")
     unit = _in_body("unit", units, payload.unit)
     # An owner's report names their unit, which brings its estate along.
-    estate = (
-        unit.estate
-        if unit
-        else Estate.objects.filter(pk=payload.estate).select_related(settings).first()
-    )
+    estate = unit.estate if unit else Estate.objects.filter(pk=payload.estate).first()
     if estate is None:
         raise Http404
     areas = CommonArea.objects.filter(estate=estate)

@@ -28,7 +28,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -159,48 +159,61 @@ def likeness(request: ServiceRequest, candidate: ServiceRequest) -> float:
     return round(TEXT_WEIGHT * words + PLACE_WEIGHT * place + TIME_WEIGHT * recent, 3)
 
 
-def _place_filter(request: ServiceRequest) -> Q | None:
+def _place_sql(request: ServiceRequest) -> tuple[str, list] | None:
     if request.common_area_id:
-        where = Q(common_area_id=request.common_area_id)
+        where, params = "common_area_id = %s", [request.common_area_id]
     elif request.unit_id:
-        where = Q(unit_id=request.unit_id)
+        where, params = "unit_id = %s", [request.unit_id]
     else:
         return None  # no place given: too vague to call anything the same fault
     if request.category in SHARED_CATEGORIES and request.building_id:
-        where |= Q(building_id=request.building_id)
-    return where
+        where, params = f"({where} OR building_id = %s)", [*params, request.building_id]
+    return where, params
 
 
-# What the likeness and the link read of a candidate: every new repair or complaint asks,
-# and most find none, so the query is kept small.
-CANDIDATE_FIELDS = ("created_at", "description", "unit_id", "common_area_id", "urgency")
+# What the likeness and the link read of a candidate.
+CANDIDATE_COLUMNS = "id, created_at, description, unit_id, common_area_id, urgency"
+_OPEN_STATUSES = sorted(UNRESOLVED)
 
 
 def candidates(request: ServiceRequest, *, at_intake: bool = False) -> list[ServiceRequest]:
     """The open incidents `request` may belong to, best first, with `score` set; pairs the
     desk has already decided are left out (at intake, in the request's own transaction,
-    there are none yet)."""
-    where = _place_filter(request)
-    if request.kind not in INCIDENT_KINDS or request.parent_id or where is None:
+    there are none yet).
+
+    Every new repair and complaint asks and most find none: the statement is written out
+    rather than built by the ORM on each call (decisions §28)."""
+    place = _place_sql(request)
+    if request.kind not in INCIDENT_KINDS or request.parent_id or place is None:
         return []
-    rows = ServiceRequest.objects.filter(
-        where,
-        estate_id=request.estate_id,
-        kind=request.kind,
-        category=request.category,
-        parent__isnull=True,
-        status__in=UNRESOLVED,
-        created_at__gte=request.created_at - MATCH_WINDOW,
-        created_at__lte=request.created_at,
-    ).exclude(pk=request.pk)
+    where, place_params = place
+    adapt = connection.ops.adapt_datetimefield_value
+    statuses = ", ".join(["%s"] * len(_OPEN_STATUSES))
+    sql = (
+        f"SELECT {CANDIDATE_COLUMNS} FROM {ServiceRequest._meta.db_table} "  # noqa: S608 - ours
+        f"WHERE estate_id = %s AND kind = %s AND category = %s AND parent_id IS NULL "
+        f"AND status IN ({statuses}) AND created_at >= %s AND created_at <= %s AND id <> %s "
+        f"AND {where}"
+    )
+    params = [
+        request.estate_id,
+        request.kind,
+        request.category,
+        *_OPEN_STATUSES,
+        adapt(request.created_at - MATCH_WINDOW),
+        adapt(request.created_at),
+        request.pk,
+        *place_params,
+    ]
     if not at_intake:
-        decided = DuplicateSuggestion.objects.filter(request=request).exclude(
-            decision=DuplicateSuggestion.Decision.PENDING
+        sql += (
+            f" AND id NOT IN (SELECT candidate_id FROM {DuplicateSuggestion._meta.db_table} "  # noqa: S608
+            "WHERE request_id = %s AND decision <> %s)"
         )
-        rows = rows.exclude(pk__in=decided.values("candidate_id"))
-    rows = rows.only(*CANDIDATE_FIELDS).order_by("-created_at", "-pk")[:20]
+        params += [request.pk, DuplicateSuggestion.Decision.PENDING]
+    sql += " ORDER BY created_at DESC, id DESC LIMIT 20"
     found = []
-    for row in rows:
+    for row in ServiceRequest.objects.raw(sql, params):
         row.score = likeness(request, row)
         found.append(row)
     return sorted(found, key=lambda row: -row.score)

@@ -306,13 +306,12 @@ def caller_lookup(user, estate, term: str) -> list:
     a unit ("1号楼 101", "101"). Each resident gets `shown_mobile` (whole or masked, per the
     org's rule); staff who see masked numbers find people by the last four digits only."""
     from jiayuan.core.phones import normalize_mobile
-    from jiayuan.org.models import Residency
+    from jiayuan.org.models import Residency, current_residency
     from jiayuan.org.selectors import MASKED_SEARCH_DIGITS, can_read_phone, with_shown_mobiles
 
     term = (term or "").strip()[:50]
     if not term:
         return []
-    today = timezone.localdate()
     matches = Q(resident__name__icontains=term)
     digits = normalize_mobile(term)
     if digits.isdigit():
@@ -333,7 +332,7 @@ def caller_lookup(user, estate, term: str) -> list:
     rows = list(
         Residency.objects.restrict(user, VIEW)
         .filter(unit__estate=estate)
-        .filter(Q(moved_out_on__isnull=True) | Q(moved_out_on__gte=today))
+        .filter(current_residency())
         .filter(matches | unit_words)
         .select_related("resident", "unit__building")
         .order_by("unit__building__name", "unit__entrance", "unit__number", "resident__name")[

@@ -28,10 +28,20 @@ from jiayuan.core.access import (
 )
 from jiayuan.core.audit import changed_only, record_event, snapshot
 from jiayuan.core.cleaning import clean_text
+from jiayuan.core.memo import Memo
 from jiayuan.core.phones import validate_mainland_mobile
 from jiayuan.core.roles import ALL_STAFF, Role
 from jiayuan.core.taxonomy import Category
-from jiayuan.org.models import CommonArea, Company, Estate, Residency, Resident, Team, Unit
+from jiayuan.org.models import (
+    CURRENT_RESIDENCY_SQL,
+    CommonArea,
+    Company,
+    Estate,
+    Residency,
+    Resident,
+    Team,
+    Unit,
+)
 from jiayuan.servicedesk import incidents, signals, workflow
 from jiayuan.servicedesk.events import DeskEvent, event_of_action
 from jiayuan.servicedesk.models import (
@@ -94,15 +104,24 @@ def desk_settings(company) -> DeskSettings:
     return DeskSettings.objects.filter(company=company).first() or DeskSettings(company=company)
 
 
+_offered = Memo("servicedesk.offered_categories")  # keys: company id
+
+
 def offered_categories(company: Company | int) -> list[tuple[str, str]]:
     """(code, label) of the categories the company takes requests in. Given a company whose
-    settings were read along with it (select_related), no query is made."""
+    settings were read along with it (select_related), no query is made; else the choice is
+    read at most once a minute per process (core.memo: every new request asks)."""
     if isinstance(company, Company) and Company.desk_settings.is_cached(company):
         row = getattr(company, "desk_settings", None)
-    else:
-        company_id = company.pk if isinstance(company, Company) else company
+        return (row or DeskSettings()).category_choices()
+    company_id = company.pk if isinstance(company, Company) else company
+
+    def load():
         row = DeskSettings.objects.filter(company_id=company_id).first()
-    return (row or DeskSettings()).category_choices()
+        return row.offered_categories if row else []
+
+    codes = _offered.get(company_id, load)
+    return DeskSettings(offered_categories=codes).category_choices()
 
 
 def _on_field(field: str, validate, value) -> None:
@@ -186,11 +205,26 @@ def next_number(company_id: int, kind: str, when: datetime) -> str:
 # ----------------------------------------------------------------------------- intake
 
 
-def _current_units_of(user):
-    today = timezone.localdate()
-    return Residency.objects.filter(resident__user=user, unit__isnull=False).exclude(
-        moved_out_on__lt=today
+def _homes_sql() -> str:
+    resident, residency, unit = Resident._meta, Residency._meta, Unit._meta
+    return (
+        f"SELECT p.*, r.unit_id AS home_unit_id FROM {resident.db_table} p "  # noqa: S608 - ours
+        f"JOIN {residency.db_table} r ON r.resident_id = p.id "
+        f"JOIN {unit.db_table} u ON u.id = r.unit_id "
+        f"WHERE p.user_id = %s AND u.estate_id = %s AND {CURRENT_RESIDENCY_SQL.format(alias='r')}"
     )
+
+
+# Every owner's report reads their homes: written out rather than built by the ORM on each
+# report (decisions §28).
+HOMES_SQL = _homes_sql()
+
+
+def _homes_in(user, estate: Estate) -> list[Resident]:
+    """The user as a resident of each unit of the estate where they live now, with the
+    unit's id as `home_unit_id`."""
+    today = connection.ops.adapt_datefield_value(timezone.localdate())
+    return list(Resident.objects.raw(HOMES_SQL, [user.pk, estate.pk, today]))
 
 
 def _place(estate: Estate, unit, common_area) -> tuple[Unit | None, CommonArea | None]:
@@ -287,12 +321,10 @@ def request_create(
     else:
         # An owner reports in an estate where they live now; to anyone else the estate is
         # not there, as restrict() would answer.
-        homes = list(
-            _current_units_of(actor).filter(unit__estate=estate).select_related("resident")
-        )
+        homes = _homes_in(actor, estate)
         if not homes:
             raise Http404(_("Not found."))
-        resident, own_units = homes[0].resident, {home.unit_id for home in homes}
+        resident, own_units = homes[0], {home.home_unit_id for home in homes}
         if unit is not None and unit.pk not in own_units:
             found.add("unit", _("You can only report about your own units."))
         # An owner reports for themself on the portal; what only the desk records is refused
@@ -1667,6 +1699,9 @@ def desk_settings_update(*, actor, company, **changes) -> DeskSettings:
         setattr(settings_row, name, value)
     settings_row.full_clean(exclude=["company"], validate_unique=False)
     settings_row.save()
+    # This process now and after the commit, the others within the minute of their copy.
+    _offered.forget(lambda key: key == company.pk)
+    transaction.on_commit(lambda: _offered.forget(lambda key: key == company.pk))
     old, new = changed_only(before, snapshot(settings_row, sorted(SETTINGS_FIELDS)))
     if new:
         record_event(

@@ -1,12 +1,17 @@
 """Personal API tokens and the password over the API."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from jiayuan.accounts.models import ApiToken
-from jiayuan.accounts.services import MAX_TOKENS_PER_USER, token_create
+from jiayuan.accounts.services import MAX_TOKENS_PER_USER, token_authenticate, token_create
+from jiayuan.core.access import roles_in_estate
 from jiayuan.core.api_testing import ApiClient, field_errors
+from jiayuan.core.roles import Role
 from jiayuan.core.testing import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +44,49 @@ class TestTokens:
         assert response.json()["is_active"] is False
         assert response.json()["revoked_at"] is not None
         assert ApiClient(token=secret).get("/me").status_code == 401
+
+    def test_an_expired_token_a_wrong_secret_and_a_deactivated_user_are_refused(self, personas):
+        token, secret = token_create(actor=personas.clerk_a, name="short", expires_in_days=1)
+        assert ApiClient(token=secret).get("/me").status_code == 200
+        with time_machine.travel(token.expires_at - dt.timedelta(seconds=1)):
+            assert ApiClient(token=secret).get("/me").status_code == 200
+        with time_machine.travel(token.expires_at + dt.timedelta(seconds=1)):
+            assert ApiClient(token=secret).get("/me").status_code == 401
+        _token, other = token_create(actor=personas.owner_a101, name="phone")
+        forged = secret.rsplit("_", 1)[0] + "_" + other.rsplit("_", 1)[1]
+        assert ApiClient(token=forged).get("/me").status_code == 401
+        assert ApiClient(token="jy_nosuchkey_" + "x" * 43).get("/me").status_code == 401
+        personas.clerk_a.is_active = False
+        personas.clerk_a.save(update_fields=["is_active"])
+        assert ApiClient(token=secret).get("/me").status_code == 401
+
+    def test_last_use_is_written_at_most_once_a_minute(self, personas):
+        token, secret = token_create(actor=personas.owner_a101, name="phone")
+        start = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+        with time_machine.travel(start, tick=False):
+            ApiClient(token=secret).get("/me")
+        token.refresh_from_db()
+        assert token.last_used_at == start
+        with time_machine.travel(start + dt.timedelta(seconds=59), tick=False):
+            ApiClient(token=secret).get("/me")
+        token.refresh_from_db()
+        assert token.last_used_at == start
+        later = start + dt.timedelta(seconds=61)
+        with time_machine.travel(later, tick=False):
+            ApiClient(token=secret).get("/me")
+        token.refresh_from_db()
+        assert token.last_used_at == later
+
+    def test_an_owner_signs_in_known_to_hold_no_staff_role(
+        self, personas, django_assert_num_queries
+    ):
+        _token, owner_secret = token_create(actor=personas.owner_a101, name="phone")
+        _token, clerk_secret = token_create(actor=personas.clerk_a, name="pc")
+        owner, clerk = token_authenticate(owner_secret), token_authenticate(clerk_secret)
+        assert (owner, clerk) == (personas.owner_a101, personas.clerk_a)
+        with django_assert_num_queries(0):
+            assert roles_in_estate(owner, personas.estate_a) == set()
+        assert roles_in_estate(clerk, personas.estate_a) == {Role.SERVICE_DESK}
 
     def test_a_token_may_revoke_itself(self, personas):
         token, secret = token_create(actor=personas.clerk_a, name="leaked")
