@@ -608,9 +608,13 @@ class DeskSettings(models.Model):
     def visit_policy_for(self, kind: str) -> str:
         return self.visit_policy.get(kind) or self.DEFAULT_VISIT_POLICY[kind]
 
+    def offered_codes(self) -> set[str]:
+        """The codes of the categories this company takes requests in (none chosen: all)."""
+        return set(self.offered_categories or Category.values)
+
     def category_choices(self) -> list[tuple[str, str]]:
         """The categories this company takes requests in, in the default order."""
-        offered = set(self.offered_categories or Category.values)
+        offered = self.offered_codes()
         return [(code, label) for code, label in Category.choices if code in offered]
 
 

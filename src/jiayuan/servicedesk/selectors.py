@@ -266,13 +266,11 @@ def report_choices(user) -> ReportChoices:
             if works_here and (estate.pk, membership.user_id) not in seen:
                 seen.add((estate.pk, membership.user_id))
                 staff.append((estate, membership.user))
-    from jiayuan.servicedesk.services import offered_categories
+    from jiayuan.servicedesk.services import offered_codes
 
-    offered = {
-        code
-        for company_id in {e.company_id for e in estates.values()}
-        for code, _label in offered_categories(company_id)
-    }
+    offered = set().union(
+        *(offered_codes(company_id) for company_id in {e.company_id for e in estates.values()})
+    )
     categories = [(code, label) for code, label in Category.choices if code in offered]
     return ReportChoices(units=units, common_areas=list(areas), staff=staff, categories=categories)
 

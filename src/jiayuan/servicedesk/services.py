@@ -107,21 +107,29 @@ def desk_settings(company) -> DeskSettings:
 _offered = Memo("servicedesk.offered_categories")  # keys: company id
 
 
-def offered_categories(company: Company | int) -> list[tuple[str, str]]:
-    """(code, label) of the categories the company takes requests in. Given a company whose
-    settings were read along with it (select_related), no query is made; else the choice is
-    read at most once a minute per process (core.memo: every new request asks)."""
+def _category_settings(company: Company | int) -> DeskSettings:
+    """The company's choice of categories. Given a company whose settings were read along
+    with it (select_related), no query is made; else the choice is read at most once a
+    minute per process (core.memo: every new request asks)."""
     if isinstance(company, Company) and Company.desk_settings.is_cached(company):
-        row = getattr(company, "desk_settings", None)
-        return (row or DeskSettings()).category_choices()
+        return getattr(company, "desk_settings", None) or DeskSettings()
     company_id = company.pk if isinstance(company, Company) else company
 
     def load():
         row = DeskSettings.objects.filter(company_id=company_id).first()
         return row.offered_categories if row else []
 
-    codes = _offered.get(company_id, load)
-    return DeskSettings(offered_categories=codes).category_choices()
+    return DeskSettings(offered_categories=_offered.get(company_id, load))
+
+
+def offered_categories(company: Company | int) -> list[tuple[str, str]]:
+    """(code, label) of the categories the company takes requests in."""
+    return _category_settings(company).category_choices()
+
+
+def offered_codes(company: Company | int) -> set[str]:
+    """The codes of the categories the company takes requests in."""
+    return _category_settings(company).offered_codes()
 
 
 def _on_field(field: str, validate, value) -> None:
@@ -285,7 +293,7 @@ def request_create(
         ensure_can_in_estate(actor, ServiceRequest, ADD, estate)
     collect(lambda: _choice(kind, "kind", Kind))
     collect(lambda: _choice(category, "category", Category))
-    if category in Category.values and category not in dict(offered_categories(estate.company)):
+    if category in Category.values and category not in offered_codes(estate.company_id):
         found.add("category", _("This company does not take requests of this category."))
     collect(lambda: _choice(urgency, "urgency", Urgency))
     description = collect(
@@ -1192,8 +1200,8 @@ def request_reclassify(
             )
     if "category" in wanted:
         found.check(lambda: _choice(wanted["category"], "category", Category))
-        if wanted["category"] in Category.values and wanted["category"] not in dict(
-            offered_categories(locked.estate.company)
+        if wanted["category"] in Category.values and wanted["category"] not in offered_codes(
+            locked.estate.company_id
         ):
             found.add("category", _("This company does not take requests of this category."))
     if "urgency" in wanted:

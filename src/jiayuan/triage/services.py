@@ -115,14 +115,10 @@ def model_train_first(*, path: Path) -> Retraining:
 
 
 def _offered_codes(request) -> set[str]:
-    """With the estate's company read along with its desk settings (as the API's intake
-    has it), no query."""
     # Imported here: the service desk's intake calls into this module.
-    from jiayuan.servicedesk.services import offered_categories
+    from jiayuan.servicedesk.services import offered_codes
 
-    estate = request.estate
-    company = estate.company if type(estate).company.is_cached(estate) else request.company_id
-    return {code for code, _label in offered_categories(company)}
+    return offered_codes(request.company_id)
 
 
 def classification_record(*, actor, request) -> Classification | None:
