@@ -34,7 +34,7 @@ from jiayuan.core.api_schemas import (
     SearchText,
     Text,
 )
-from jiayuan.org.models import CommonArea, Estate, Resident, Unit
+from jiayuan.org.models import CommonArea, Estate, Resident
 from jiayuan.servicedesk import clocks, incidents, selectors, services, timeline
 from jiayuan.servicedesk.models import (
     Channel,
@@ -593,8 +593,11 @@ def create_request(request, payload: RequestIn):
     user = request.auth
     # The service decides who may report in the estate and about which unit (404 for an
     # estate that is not the caller's); here the ids are only turned into rows of it.
-    units = Unit.objects.filter(estate_id=payload.estate).select_related("estate", "building")
-    unit = _in_body("unit", units, payload.unit)
+    unit = None
+    if payload.unit is not None:
+        unit = selectors.unit_with_estate(payload.estate, payload.unit)
+        if unit is None:
+            raise ValidationError({"unit": _("Not found.")})
     # An owner's report names their unit, which brings its estate along.
     estate = unit.estate if unit else Estate.objects.filter(pk=payload.estate).first()
     if estate is None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from jiayuan.core.access import VIEW, get_visible
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.taxonomy import Category
+from jiayuan.org.models import Building, Estate, Unit
 from jiayuan.servicedesk.events import DeskEvent
 from jiayuan.servicedesk.models import (
     OPEN_STATUSES,
@@ -391,3 +392,30 @@ def reply_templates(user, company=None, *, kind: str = "") -> QuerySet:
     if kind:
         templates = templates.filter(kind=kind)
     return templates.order_by("kind", "title", "id")
+
+
+def _unit_sql() -> str:
+    unit, estate, building = Unit._meta.db_table, Estate._meta.db_table, Building._meta.db_table
+    return (
+        "SELECT u.*, e.company_id AS estate_company_id, e.name AS estate_name, "  # noqa: S608
+        f"b.name AS building_name FROM {unit} u JOIN {estate} e ON e.id = u.estate_id "
+        f"JOIN {building} b ON b.id = u.building_id WHERE u.id = %s AND u.estate_id = %s"
+    )
+
+
+# Every report names its flat: written out rather than built by the ORM (decisions §28).
+UNIT_SQL = _unit_sql()
+
+
+def unit_with_estate(estate_id: int, unit_id: int) -> Unit | None:
+    """The unit if it is in the estate, with its estate and building read along (their id,
+    company and name; any other field is read when asked for)."""
+    unit = next(iter(Unit.objects.raw(UNIT_SQL, [unit_id, estate_id])), None)
+    if unit is not None:
+        db = unit._state.db
+        estate = [unit.estate_id, unit.estate_company_id, unit.estate_name]
+        unit.estate = Estate.from_db(db, ["id", "company_id", "name"], estate)
+        unit.building = Building.from_db(
+            db, ["id", "estate_id", "name"], [unit.building_id, unit.estate_id, unit.building_name]
+        )
+    return unit
