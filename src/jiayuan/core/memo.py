@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from django.db import transaction
+
 SECONDS = 60
 
 _memos: list[Memo] = []
@@ -39,7 +41,13 @@ class Memo:
         return value
 
     def forget(self, matches: Callable[[Hashable], bool]) -> None:
-        """Drop the copies whose key `matches`."""
+        """After a change: drop the copies whose key `matches`, now and again when the
+        change commits (a request of this process reading in between would keep the old
+        value for a minute)."""
+        self._drop(matches)
+        transaction.on_commit(lambda: self._drop(matches))
+
+    def _drop(self, matches: Callable[[Hashable], bool]) -> None:
         with self._lock:
             for key in [key for key in self._copies if matches(key)]:
                 del self._copies[key]

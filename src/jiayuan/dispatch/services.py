@@ -163,7 +163,7 @@ def rule_save(
     rule.mode, rule.grab_minutes = mode, grab_minutes
     rule.full_clean(exclude=["estate"], validate_constraints=False)
     rule.save()
-    _forget_rules(estate.pk)
+    selectors.forget_rules(estate.pk)
     record_event(
         actor=actor,
         code=DispatchEvent.RULE_SAVED,
@@ -177,13 +177,7 @@ def rule_save(
 
 def rule_delete(*, actor, rule: DispatchRule) -> None:
     _delete(actor, rule, DispatchEvent.RULE_DELETED, ["category", "mode", "grab_minutes"])
-    _forget_rules(rule.estate_id)
-
-
-def _forget_rules(estate_id: int) -> None:
-    # This process now and after the commit, the others within the minute of their copy.
-    selectors.forget_rules(estate_id)
-    transaction.on_commit(lambda: selectors.forget_rules(estate_id))
+    selectors.forget_rules(rule.estate_id)
 
 
 def _ensure_may_save(actor, model, existing, estate: Estate) -> None:

@@ -1707,9 +1707,7 @@ def desk_settings_update(*, actor, company, **changes) -> DeskSettings:
         setattr(settings_row, name, value)
     settings_row.full_clean(exclude=["company"], validate_unique=False)
     settings_row.save()
-    # This process now and after the commit, the others within the minute of their copy.
     _offered.forget(lambda key: key == company.pk)
-    transaction.on_commit(lambda: _offered.forget(lambda key: key == company.pk))
     old, new = changed_only(before, snapshot(settings_row, sorted(SETTINGS_FIELDS)))
     if new:
         record_event(

@@ -121,13 +121,7 @@ def _touch(calendar: BusinessCalendar) -> None:
     now = timezone.now()
     BusinessCalendar.objects.filter(pk=calendar.pk).update(version=F("version") + 1, updated_at=now)
     calendar.refresh_from_db(fields=["version", "updated_at"])
-    _forget_calendars(calendar.company_id)
-
-
-def _forget_calendars(company_id: int) -> None:
-    # This process now and after the commit, the others within the minute of their copy.
-    forget_calendars(company_id)
-    transaction.on_commit(lambda: forget_calendars(company_id))
+    forget_calendars(calendar.company_id)
 
 
 def _record(actor, code: SlaEvent, calendar: BusinessCalendar, target=None, **changes):
@@ -247,7 +241,7 @@ def _save_new(calendar: BusinessCalendar) -> None:
     try:
         with transaction.atomic():
             calendar.save()
-            _forget_calendars(calendar.company_id)
+            forget_calendars(calendar.company_id)
     except IntegrityError as exc:
         raise ValidationError(
             _("There is already a calendar of this kind for the company or estate.")
@@ -355,7 +349,7 @@ def calendar_delete(*, actor, calendar: BusinessCalendar) -> None:
     _ensure_may_change(actor, calendar)
     _record(actor, SlaEvent.CALENDAR_DELETED, calendar, before=snapshot(calendar, CALENDAR_FIELDS))
     calendar.delete()
-    _forget_calendars(calendar.company_id)
+    forget_calendars(calendar.company_id)
 
 
 @transaction.atomic
@@ -785,12 +779,6 @@ def _ensure_may_set_rules(actor, company, estate) -> None:
     _ensure_may_add(actor, company, estate)
 
 
-def _forget_rules(company) -> None:
-    # This process now and after the commit, the others within the minute of their copy.
-    forget_company(company.pk)
-    transaction.on_commit(lambda: forget_company(company.pk))
-
-
 @transaction.atomic
 def sla_policies_adopt_defaults(*, actor, company) -> list[SlaPolicy]:
     """Save the built-in policies as the company's own, to be edited. Does nothing if the
@@ -806,7 +794,7 @@ def sla_policies_adopt_defaults(*, actor, company) -> list[SlaPolicy]:
         company=company,
         after={"policies": [row.name for row in rows]},
     )
-    _forget_rules(company)
+    forget_company(company.pk)
     return rows
 
 
@@ -863,7 +851,7 @@ def sla_policy_save(*, actor, company, policy: SlaPolicy | None = None, **fields
         before=old or None,
         after=new,
     )
-    _forget_rules(company)
+    forget_company(company.pk)
     return row
 
 
@@ -882,7 +870,7 @@ def sla_policy_delete(*, actor, policy: SlaPolicy) -> None:
         before=snapshot(policy, POLICY_FIELDS),
     )
     policy.delete()
-    _forget_rules(company)
+    forget_company(company.pk)
 
 
 @transaction.atomic
@@ -930,5 +918,5 @@ def escalation_chain_set(
         before={"steps": before},
         after={"steps": [(s.recipient, s.delay_minutes) for s in rows]},
     )
-    _forget_rules(company)
+    forget_company(company.pk)
     return rows

@@ -114,23 +114,20 @@ def model_train_first(*, path: Path) -> Retraining:
 # ----------------------------------------------------------------------------- classifications
 
 
-def _offered_codes(request) -> set[str]:
-    # Imported here: the service desk's intake calls into this module.
-    from jiayuan.servicedesk.services import offered_codes
-
-    return offered_codes(request.company_id)
-
-
 def classification_record(*, actor, request) -> Classification | None:
     """What the model predicts for a new request, next to the labels it was created with;
     called by the service desk's intake inside its transaction. Without a usable model the
     request is created all the same and nothing is recorded here."""
+    # Imported here: the service desk's intake calls into this module.
+    from jiayuan.servicedesk.services import offered_codes
+
     try:
         triage = current(train_if_missing=False)
         if triage is None:
             logger.info("No triage model saved yet: request %s is not classified", request.number)
             return None
-        (prediction,) = triage.predict([request.description], categories=_offered_codes(request))
+        offered = offered_codes(request.company_id)
+        (prediction,) = triage.predict([request.description], categories=offered)
     except Exception:
         # A broken model file must never stop an owner's request from being taken.
         logger.exception("Triage failed for request %s; it is created unclassified", request.number)
