@@ -122,6 +122,10 @@ class ApiToken(models.Model):
     def digest_matches(digest: str, secret: str) -> bool:
         return secrets.compare_digest(digest, _digest(secret))
 
+    @staticmethod
+    def digest_of(secret: str) -> str:
+        return _digest(secret)
+
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and (

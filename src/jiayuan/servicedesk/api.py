@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import StrictBool
 
-from jiayuan.core.access import VIEW, get_visible, visible_or_none
+from jiayuan.core.access import VIEW, get_visible, grants_of, visible_or_none
 from jiayuan.core.api_schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -585,24 +585,37 @@ def list_requests(request, filters: Query[RequestFilter]):
     )
 
 
+def _reported_place(user, estate_id: int, unit_id: int | None):
+    """The estate, the unit named (or None) and, for someone with no staff role (an owner),
+    their homes in the estate, read with the flats: the service takes them rather than read
+    them again. The service decides who may report in the estate and about which unit (404
+    for an estate that is not the caller's); here the ids are only turned into rows."""
+    unit = homes = None
+    if not grants_of(user):
+        homes = selectors.homes_in(user, estate_id)
+        unit = next((home.home_unit for home in homes if home.home_unit_id == unit_id), None)
+    if unit is None and unit_id is not None:
+        unit = selectors.unit_with_estate(estate_id, unit_id)
+        if unit is None:
+            raise ValidationError({"unit": _("Not found.")})
+    if unit is not None:
+        estate = unit.estate
+    elif homes:
+        estate = homes[0].home_unit.estate
+    else:
+        estate = Estate.objects.filter(pk=estate_id).first()
+    if estate is None:
+        raise Http404
+    return estate, unit, homes
+
+
 @router.post("", response={201: RequestOut, **WRITE_ERRORS})
 def create_request(request, payload: RequestIn):
     """An owner reports (about their own unit or a common area of their estate), or the desk
     records a call, a visit or what staff found (naming the resident if there is one).
     Answers the new request as the list shows it; its detail is at GET /requests/{id}."""
     user = request.auth
-    # The service decides who may report in the estate and about which unit (404 for an
-    # estate that is not the caller's); here the ids are only turned into rows of it.
-    unit = None
-    if payload.unit is not None:
-        unit = selectors.unit_with_estate(payload.estate, payload.unit)
-        if unit is None:
-            raise ValidationError({"unit": _("Not found.")})
-    # An owner's report names their unit, which brings its estate along.
-    estate = unit.estate if unit else Estate.objects.filter(pk=payload.estate).first()
-    if estate is None:
-        raise Http404
-    areas = CommonArea.objects.filter(estate=estate)
+    estate, unit, homes = _reported_place(user, payload.estate, payload.unit)
     created = services.request_create(
         actor=user,
         estate=estate,
@@ -612,7 +625,9 @@ def create_request(request, payload: RequestIn):
         description=payload.description,
         channel=payload.channel,
         unit=unit,
-        common_area=_in_body("common_area", areas, payload.common_area),
+        common_area=_in_body(
+            "common_area", lambda: CommonArea.objects.filter(estate=estate), payload.common_area
+        ),
         location_note=payload.location_note,
         appointment_start=payload.appointment_start,
         appointment_end=payload.appointment_end,
@@ -626,6 +641,7 @@ def create_request(request, payload: RequestIn):
         praised_staff=_in_body(
             "praised_staff", lambda: selectors.estate_staff(user, estate), payload.praised_staff
         ),
+        homes=homes,
     )
     return Status(201, created)
 

@@ -5,13 +5,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from jiayuan.core.access import VIEW, get_visible
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.taxonomy import Category
-from jiayuan.org.models import Building, Estate, Unit
+from jiayuan.org.models import (
+    CURRENT_RESIDENCY_SQL,
+    Building,
+    Estate,
+    Residency,
+    Resident,
+    Unit,
+)
 from jiayuan.servicedesk.events import DeskEvent
 from jiayuan.servicedesk.models import (
     OPEN_STATUSES,
@@ -394,28 +402,64 @@ def reply_templates(user, company=None, *, kind: str = "") -> QuerySet:
     return templates.order_by("kind", "title", "id")
 
 
-def _unit_sql() -> str:
+def _unit_sql(extra_columns: str = "", joins: str = "", where: str = "") -> str:
+    """The unit with its estate's company and name and its building's name."""
     unit, estate, building = Unit._meta.db_table, Estate._meta.db_table, Building._meta.db_table
     return (
         "SELECT u.*, e.company_id AS estate_company_id, e.name AS estate_name, "  # noqa: S608
-        f"b.name AS building_name FROM {unit} u JOIN {estate} e ON e.id = u.estate_id "
-        f"JOIN {building} b ON b.id = u.building_id WHERE u.id = %s AND u.estate_id = %s"
+        f"b.name AS building_name{extra_columns} FROM {unit} u "
+        f"JOIN {estate} e ON e.id = u.estate_id JOIN {building} b ON b.id = u.building_id"
+        f"{joins} WHERE {where}"
     )
 
 
+def _with_estate(unit: Unit) -> Unit:
+    """The unit's estate and building, from the columns _unit_sql() reads along."""
+    db = unit._state.db
+    estate = [unit.estate_id, unit.estate_company_id, unit.estate_name]
+    unit.estate = Estate.from_db(db, ["id", "company_id", "name"], estate)
+    unit.building = Building.from_db(
+        db, ["id", "estate_id", "name"], [unit.building_id, unit.estate_id, unit.building_name]
+    )
+    return unit
+
+
 # Every report names its flat: written out rather than built by the ORM (decisions §28).
-UNIT_SQL = _unit_sql()
+UNIT_SQL = _unit_sql(where="u.id = %s AND u.estate_id = %s")
 
 
 def unit_with_estate(estate_id: int, unit_id: int) -> Unit | None:
     """The unit if it is in the estate, with its estate and building read along (their id,
     company and name; any other field is read when asked for)."""
     unit = next(iter(Unit.objects.raw(UNIT_SQL, [unit_id, estate_id])), None)
-    if unit is not None:
-        db = unit._state.db
-        estate = [unit.estate_id, unit.estate_company_id, unit.estate_name]
-        unit.estate = Estate.from_db(db, ["id", "company_id", "name"], estate)
-        unit.building = Building.from_db(
-            db, ["id", "estate_id", "name"], [unit.building_id, unit.estate_id, unit.building_name]
-        )
-    return unit
+    return _with_estate(unit) if unit is not None else None
+
+
+RESIDENT_FIELDS = [field.attname for field in Resident._meta.concrete_fields]
+
+
+def _homes_sql() -> str:
+    residency, resident = Residency._meta.db_table, Resident._meta.db_table
+    return _unit_sql(
+        extra_columns="".join(f", p.{name} AS resident__{name}" for name in RESIDENT_FIELDS),
+        joins=f" JOIN {residency} r ON r.unit_id = u.id JOIN {resident} p ON p.id = r.resident_id",
+        where=f"p.user_id = %s AND u.estate_id = %s AND {CURRENT_RESIDENCY_SQL.format(alias='r')}",
+    )
+
+
+# Every owner's report reads their homes, with the flats (decisions §28).
+HOMES_SQL = _homes_sql()
+
+
+def homes_in(user, estate_id: int) -> list[Resident]:
+    """The user as a resident of each unit of the estate where they live now: each with
+    `home_unit_id` and `home_unit` (its estate and building read along, as
+    unit_with_estate() gives them)."""
+    today = connection.ops.adapt_datefield_value(timezone.localdate())
+    homes = []
+    for unit in Unit.objects.raw(HOMES_SQL, [user.pk, estate_id, today]):
+        values = [getattr(unit, f"resident__{name}") for name in RESIDENT_FIELDS]
+        resident = Resident.from_db(unit._state.db, RESIDENT_FIELDS, values)
+        resident.home_unit_id, resident.home_unit = unit.pk, _with_estate(unit)
+        homes.append(resident)
+    return homes

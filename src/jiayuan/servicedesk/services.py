@@ -33,16 +33,14 @@ from jiayuan.core.phones import validate_mainland_mobile
 from jiayuan.core.roles import ALL_STAFF, Role
 from jiayuan.core.taxonomy import Category
 from jiayuan.org.models import (
-    CURRENT_RESIDENCY_SQL,
     CommonArea,
     Company,
     Estate,
-    Residency,
     Resident,
     Team,
     Unit,
 )
-from jiayuan.servicedesk import incidents, signals, workflow
+from jiayuan.servicedesk import incidents, selectors, signals, workflow
 from jiayuan.servicedesk.events import DeskEvent, event_of_action
 from jiayuan.servicedesk.models import (
     DESCRIPTION_MAX,
@@ -213,28 +211,6 @@ def next_number(company_id: int, kind: str, when: datetime) -> str:
 # ----------------------------------------------------------------------------- intake
 
 
-def _homes_sql() -> str:
-    resident, residency, unit = Resident._meta, Residency._meta, Unit._meta
-    return (
-        f"SELECT p.*, r.unit_id AS home_unit_id FROM {resident.db_table} p "  # noqa: S608 - ours
-        f"JOIN {residency.db_table} r ON r.resident_id = p.id "
-        f"JOIN {unit.db_table} u ON u.id = r.unit_id "
-        f"WHERE p.user_id = %s AND u.estate_id = %s AND {CURRENT_RESIDENCY_SQL.format(alias='r')}"
-    )
-
-
-# Every owner's report reads their homes: written out rather than built by the ORM on each
-# report (decisions §28).
-HOMES_SQL = _homes_sql()
-
-
-def _homes_in(user, estate: Estate) -> list[Resident]:
-    """The user as a resident of each unit of the estate where they live now, with the
-    unit's id as `home_unit_id`."""
-    today = connection.ops.adapt_datefield_value(timezone.localdate())
-    return list(Resident.objects.raw(HOMES_SQL, [user.pk, estate.pk, today]))
-
-
 def _place(estate: Estate, unit, common_area) -> tuple[Unit | None, CommonArea | None]:
     if unit is not None and common_area is not None:
         raise ValidationError({"unit": _("Choose a unit or a common area, not both.")})
@@ -280,12 +256,15 @@ def request_create(
     contact_phone: str = "",
     praised_staff=None,
     photos: Sequence = (),
+    homes: Sequence[Resident] | None = None,
 ) -> ServiceRequest:
     """An owner submitting on the portal, or staff recording a call or a visit.
 
     An owner may report only about their own units or the common areas of their estate,
     and is the reporter; staff may record for any resident of the estate (or nobody, for
-    what they found themselves) and become the request's first-contact owner."""
+    what they found themselves) and become the request's first-contact owner. `homes`: what
+    selectors.homes_in() answered for the actor and the estate, when the caller has read it
+    already (the API, to find the named flat among them); otherwise it is read here."""
     staff = is_staff_in(actor, estate)
     found = _Errors()
     collect = found.check
@@ -329,7 +308,8 @@ def request_create(
     else:
         # An owner reports in an estate where they live now; to anyone else the estate is
         # not there, as restrict() would answer.
-        homes = _homes_in(actor, estate)
+        if homes is None:
+            homes = selectors.homes_in(actor, estate.pk)
         if not homes:
             raise Http404(_("Not found."))
         resident, own_units = homes[0], {home.home_unit_id for home in homes}

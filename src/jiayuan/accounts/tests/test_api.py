@@ -77,6 +77,29 @@ class TestTokens:
         token.refresh_from_db()
         assert token.last_used_at == later
 
+    def test_a_forged_secret_or_a_deactivated_user_leaves_the_last_use_alone(self, personas):
+        token, secret = token_create(actor=personas.owner_a101, name="phone")
+        forged = secret[:-4] + ("aaaa" if not secret.endswith("aaaa") else "bbbb")
+        assert ApiClient(token=forged).get("/me").status_code == 401
+        token.refresh_from_db()
+        assert token.last_used_at is None
+        personas.owner_a101.is_active = False
+        personas.owner_a101.save(update_fields=["is_active"])
+        assert ApiClient(token=secret).get("/me").status_code == 401
+        token.refresh_from_db()
+        assert token.last_used_at is None
+
+    def test_signing_in_writes_the_last_use_in_the_same_statement_on_postgresql(
+        self, personas, django_assert_num_queries
+    ):
+        token, secret = token_create(actor=personas.owner_a101, name="phone")
+        with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+            assert token_authenticate(secret) == personas.owner_a101
+        token.refresh_from_db()
+        assert token.last_used_at is not None
+        with django_assert_num_queries(1):
+            assert token_authenticate(secret) == personas.owner_a101
+
     def test_an_owner_signs_in_known_to_hold_no_staff_role(
         self, personas, django_assert_num_queries
     ):

@@ -14,6 +14,7 @@ from PIL import Image
 
 from jiayuan.core.api_testing import ApiClient, field_errors
 from jiayuan.core.models import AuditEvent
+from jiayuan.org.models import Residency, Resident
 from jiayuan.servicedesk import services
 from jiayuan.servicedesk.models import ReturnVisit, ServiceRequest
 
@@ -154,6 +155,32 @@ def test_a_time_without_offset_is_read_in_local_time(personas):
     assert response.status_code == 201, response.content
     created = ServiceRequest.objects.get(pk=response.json()["id"])
     assert timezone.localtime(created.appointment_start).hour == 9
+
+
+def test_an_owner_reports_about_a_common_area(personas):
+    p = personas
+    response = owner_report(p, unit=None, common_area=p.lobby_a.pk, category="cleaning")
+    assert response.status_code == 201, response.content
+    created = ServiceRequest.objects.get(pk=response.json()["id"])
+    assert (created.estate, created.common_area, created.unit) == (p.estate_a, p.lobby_a, None)
+    assert created.reporter == p.resident_a101
+    assert response.json()["place"] == str(p.lobby_a)
+
+
+def test_staff_of_another_estate_report_as_owners_where_they_live(personas):
+    p = personas
+    resident = Resident.objects.create(
+        company=p.estate_b.company, user=p.outsider, name="外人", mobile="13900139009"
+    )
+    Residency.objects.create(resident=resident, unit=p.unit_b101, relation="owner")
+    mine = owner_report(p, ApiClient(p.outsider), estate=p.estate_b.pk, unit=p.unit_b101.pk)
+    assert mine.status_code == 201, mine.content
+    created = ServiceRequest.objects.get(pk=mine.json()["id"])
+    assert (created.channel, created.reporter_user, created.first_contact) == (
+        "portal",
+        p.outsider,
+        None,
+    )
 
 
 def test_people_outside_the_estate_cannot_report_there(personas):
