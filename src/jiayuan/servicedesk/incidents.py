@@ -42,6 +42,7 @@ from jiayuan.servicedesk import services, workflow
 from jiayuan.servicedesk.events import DeskEvent
 from jiayuan.servicedesk.models import (
     REASON_MAX,
+    UNRESOLVED_STATUSES,
     URGENCY_RANK,
     DuplicateSuggestion,
     Kind,
@@ -86,9 +87,7 @@ MAX_SUGGESTIONS = 3
 # A report can join an incident while nobody works on it yet.
 LINKABLE = frozenset({S.SUBMITTED, S.ACCEPTED})
 # An incident is a request whose fault is still being dealt with.
-UNRESOLVED = frozenset(
-    {S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.INVESTIGATING, S.ON_HOLD}
-)
+UNRESOLVED = UNRESOLVED_STATUSES
 # The incident's work is done: its reports are done with it.
 RESOLVED = {Kind.REPAIR: S.COMPLETED, Kind.COMPLAINT: S.REPLIED}
 # Who links and unlinks: the desk and the dispatchers of the estate (and managers).

@@ -78,6 +78,14 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = frozenset(Status) - {Status.CLOSED, Status.CANCELLED, Status.DECLINED}
+# The fault is still being dealt with (an incident, in servicedesk.incidents).
+UNRESOLVED_STATUSES = OPEN_STATUSES - {Status.COMPLETED, Status.REPLIED}
+
+
+def _unresolved_at(place: str) -> Q:
+    """The rows of the partial indexes the duplicate check reads at every intake."""
+    unresolved = Q(parent__isnull=True, status__in=sorted(UNRESOLVED_STATUSES))
+    return unresolved & Q(**{f"{place}__isnull": False})
 
 
 def _owner_sees_own_requests(user) -> Q:
@@ -317,6 +325,16 @@ class ServiceRequest(TimeStampedModel):
                 fields=["estate", "due_at"],
                 condition=Q(due_at__isnull=False),
                 name="request_estate_due",
+            ),
+            # The duplicate check at intake: the open faults of one flat, one common area or
+            # (for shared equipment) one building, whatever the estate's history holds.
+            *(
+                models.Index(
+                    fields=[place, "kind", "category"],
+                    condition=_unresolved_at(place),
+                    name=f"request_unresolved_{place}",
+                )
+                for place in ("unit", "common_area", "building")
             ),
         ]
 
