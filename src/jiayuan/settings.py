@@ -168,6 +168,13 @@ def _databases() -> dict:
         }
     elif default["ENGINE"] == "django.db.backends.postgresql":
         default.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
+        # Values travel apart from the statement, and a statement run five times on one
+        # connection is prepared there and planned once (decisions §29). 0: never prepare,
+        # for a pooler that cannot keep prepared statements (PgBouncer before 1.21).
+        prepare_after = env_int("DATABASE_PREPARE_THRESHOLD", 5)
+        default.setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=prepare_after or None
+        )
     return {"default": default}
 
 

@@ -249,6 +249,7 @@ class ServiceRequest(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="children",
+        db_index=False,  # indexed for the children only (Meta.indexes)
     )
     related_to = models.ForeignKey(
         "self",
@@ -325,6 +326,11 @@ class ServiceRequest(TimeStampedModel):
                 fields=["estate", "due_at"],
                 condition=Q(due_at__isnull=False),
                 name="request_estate_due",
+            ),
+            # An incident's reports. Most requests have no parent: leaving them out keeps the
+            # index small and PostgreSQL from walking it for "no parent".
+            models.Index(
+                fields=["parent"], condition=Q(parent__isnull=False), name="request_children"
             ),
             # The duplicate check at intake: the open faults of one flat, one common area or
             # (for shared equipment) one building, whatever the estate's history holds.
