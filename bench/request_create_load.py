@@ -16,7 +16,8 @@ database:
 
 The endpoints take turns in rounds so a slow minute of the machine hits all of them. It
 prints requests per second, p50 and p95 per endpoint, the errors, the product's share of
-the minimal insert's throughput, and checks that every 201 the clients counted is a stored
+the minimal insert's throughput, the CPU each request cost the web server, PostgreSQL and
+the clients (from /proc, on Linux), and checks that every 201 the clients counted is a stored
 request with its own number. The tests run `run()` for a second on SQLite so this script
 cannot rot.
 """
@@ -77,6 +78,8 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    # CPU seconds spent while this endpoint was loaded, by whose processes (Linux only).
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> int:
@@ -90,10 +93,45 @@ class Result:
     def per_second(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
 
+    def cpu_per_request(self, kind: str) -> float:
+        """Milliseconds of CPU per answered request spent by `kind`'s processes."""
+        return self.cpu.get(kind, 0.0) / self.ok * 1000 if self.ok else 0.0
+
     def percentile(self, share: float) -> float:
         if len(self.latencies) < 2:
             return self.latencies[0] if self.latencies else 0.0
         return statistics.quantiles(self.latencies, n=100)[round(share * 100) - 1]
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_cpu(server_pid: int) -> dict[str, float] | None:
+    """CPU seconds used so far by the web server (and its children), by PostgreSQL's
+    processes and by this script (the clients), from /proc; None where there is none."""
+    if not os.path.isdir("/proc/self"):
+        return None
+    rows = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path("/proc", entry, "stat").read_text()
+            except OSError:
+                continue
+            name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+            fields = rest.split()
+            seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            rows[int(entry)] = (name, int(fields[1]), seconds)
+    server = {server_pid} | {pid for pid, (_n, parent, _s) in rows.items() if parent == server_pid}
+    used = {"server": 0.0, "PostgreSQL": 0.0, "clients": 0.0}
+    for pid, (name, _parent, seconds) in rows.items():
+        if pid in server:
+            used["server"] += seconds
+        elif name.startswith("postgres"):
+            used["PostgreSQL"] += seconds
+        elif pid == os.getpid():
+            used["clients"] += seconds
+    return used
 
 
 def _free_port() -> int:
@@ -220,7 +258,11 @@ def load(port: int, setup: dict, result: Result, path: str, clients: int, second
 def stored(port: int) -> dict:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", "/bench/created")
-    return json.loads(connection.getresponse().read())
+    response = connection.getresponse()
+    body = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"/bench/created answered {response.status}: {body[:500]!r}")
+    return json.loads(body)
 
 
 def run(
@@ -246,7 +288,13 @@ def run(
             before = stored(port)
             for round_number in range(1, rounds + 1):
                 for name, path in ENDPOINTS.items():
+                    cpu_before = _process_cpu(server.pid)
                     load(port, setup, results[name], path, clients, seconds)
+                    cpu_after = _process_cpu(server.pid)
+                    if cpu_before and cpu_after:
+                        spent = results[name].cpu
+                        for kind, seconds_used in cpu_after.items():
+                            spent[kind] = spent.get(kind, 0.0) + seconds_used - cpu_before[kind]
                     progress(f"  round {round_number}/{rounds}: {name} done")
             after = stored(port)
         finally:
@@ -288,6 +336,13 @@ def main() -> None:
             f"{r.name:<16} {r.per_second:8.1f} {r.percentile(0.5):8.1f} "
             f"{r.percentile(0.95):8.1f} {r.errors:7d}"
         )
+    if results[0].cpu:
+        print("\nCPU ms per request   server  PostgreSQL  clients")
+        for r in results:
+            print(
+                f"{r.name:<18} {r.cpu_per_request('server'):8.2f} "
+                f"{r.cpu_per_request('PostgreSQL'):11.2f} {r.cpu_per_request('clients'):8.2f}"
+            )
     for r in results:
         if r.failures or set(r.statuses) - {200, 201}:
             print(f"{r.name}: statuses {r.statuses}, failures {r.failures[:3]}")
