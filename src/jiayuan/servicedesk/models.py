@@ -143,13 +143,18 @@ class ServiceRequest(TimeStampedModel):
     """One owner request of any kind, from intake to closing."""
 
     company = models.ForeignKey(
-        "org.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="+"
+        "org.Company",
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # covered by the number's unique constraint, which starts with it
     )
     estate = models.ForeignKey(
         "org.Estate",
         verbose_name=_("estate"),
         on_delete=models.PROTECT,
         related_name="service_requests",
+        db_index=False,  # covered by an index of Meta.indexes that starts with it
     )
     number = models.CharField(_("number"), max_length=20)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
@@ -177,6 +182,7 @@ class ServiceRequest(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="service_requests",
+        db_index=False,  # mostly empty: indexed where set (Meta.indexes)
     )
     building = models.ForeignKey(
         "org.Building",
@@ -185,6 +191,7 @@ class ServiceRequest(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # covered by an index of Meta.indexes that starts with it
     )
     location_note = models.CharField(_("location details"), max_length=200, blank=True)
     description = models.TextField(_("description"), max_length=DESCRIPTION_MAX)
@@ -206,6 +213,7 @@ class ServiceRequest(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="reported_requests",
+        db_index=False,  # covered by an index of Meta.indexes that starts with it
     )
     contact_name = models.CharField(_("contact name"), max_length=64, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
@@ -217,6 +225,7 @@ class ServiceRequest(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="first_contact_requests",
+        db_index=False,  # mostly empty: indexed where set (Meta.indexes)
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -225,6 +234,7 @@ class ServiceRequest(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_requests",
+        db_index=False,  # covered by an index of Meta.indexes that starts with it
     )
     team = models.ForeignKey(
         "org.Team",
@@ -233,6 +243,7 @@ class ServiceRequest(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="service_requests",
+        db_index=False,  # mostly empty: indexed where set (Meta.indexes)
     )
     praised_staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -241,6 +252,7 @@ class ServiceRequest(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="praises",
+        db_index=False,  # mostly empty: indexed where set (Meta.indexes)
     )
     parent = models.ForeignKey(
         "self",
@@ -258,6 +270,7 @@ class ServiceRequest(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="follow_ups",
+        db_index=False,  # mostly empty: indexed where set (Meta.indexes)
     )
     # Life-cycle bookkeeping.
     held_from = models.CharField(
@@ -331,6 +344,14 @@ class ServiceRequest(TimeStampedModel):
             # index small and PostgreSQL from walking it for "no parent".
             models.Index(
                 fields=["parent"], condition=Q(parent__isnull=False), name="request_children"
+            ),
+            # References most requests leave empty, indexed where set (deleting a user or a
+            # team finds theirs): a new request adds nothing to them.
+            *(
+                models.Index(
+                    fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"request_{name}"
+                )
+                for name in ("common_area", "first_contact", "team", "praised_staff", "related_to")
             ),
             # The duplicate check at intake: the open faults of one flat, one common area or
             # (for shared equipment) one building, whatever the estate's history holds.
