@@ -169,12 +169,14 @@ def _databases() -> dict:
     elif default["ENGINE"] == "django.db.backends.postgresql":
         default.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
         # Values travel apart from the statement, and a statement run five times on one
-        # connection is prepared there and planned once (decisions §29). 0: never prepare,
-        # for a pooler that cannot keep prepared statements (PgBouncer before 1.21).
+        # connection is prepared there: parsed once, but planned for its values every time
+        # (decisions §29). 0: never prepare, for a pooler that cannot keep prepared
+        # statements (PgBouncer before 1.21).
         prepare_after = env_int("DATABASE_PREPARE_THRESHOLD", 5)
-        default.setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=prepare_after or None
-        )
+        options = default.setdefault("OPTIONS", {})
+        options.update(server_side_binding=True, prepare_threshold=prepare_after or None)
+        custom_plans = "-c plan_cache_mode=force_custom_plan"
+        options["options"] = f"{options.get('options', '')} {custom_plans}".strip()
     return {"default": default}
 
 
