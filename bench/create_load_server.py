@@ -38,6 +38,7 @@ def _reference_api():
     from django.utils import timezone
     from ninja import NinjaAPI, Schema
 
+    from jiayuan.core.db import prepared_statements
     from jiayuan.core.models import AuditEvent
     from jiayuan.org.models import Unit
     from jiayuan.servicedesk.models import ServiceRequest
@@ -59,6 +60,11 @@ def _reference_api():
 
     @api.post("/minimal-insert", response={201: dict})
     def minimal_insert(request, payload: Body):
+        # Prepared as the product's intake is, so both run on the same terms.
+        with prepared_statements():
+            return _minimal_insert(payload)
+
+    def _minimal_insert(payload):
         unit = Unit.objects.select_related("estate").get(pk=payload.unit)
         with transaction.atomic():
             row = ServiceRequest.objects.create(

@@ -18,13 +18,15 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 from ninja.utils import check_csrf
 
 from jiayuan.accounts.services import token_authenticate
+from jiayuan.core.db import prepared_statements
 
 
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer jy_…` with a personal API token."""
 
     def authenticate(self, request, token):
-        user = token_authenticate(token)
+        with prepared_statements():
+            user = token_authenticate(token)
         if user is not None:
             request.user = user
         return user

@@ -168,19 +168,18 @@ def _databases() -> dict:
         }
     elif default["ENGINE"] == "django.db.backends.postgresql":
         default.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
-        # Values travel apart from the statement, and a statement run five times on one
-        # connection is prepared there: parsed once, but planned for its values every time
-        # (decisions §29). 0: never prepare, for a pooler that cannot keep prepared
-        # statements (PgBouncer before 1.21).
-        prepare_after = env_int("DATABASE_PREPARE_THRESHOLD", 5)
+        # Values travel apart from the statement. Nothing is prepared, so every statement is
+        # planned for its values, except on the hot paths that ask for it (core.db).
         options = default.setdefault("OPTIONS", {})
-        options.update(server_side_binding=True, prepare_threshold=prepare_after or None)
-        custom_plans = "-c plan_cache_mode=force_custom_plan"
-        options["options"] = f"{options.get('options', '')} {custom_plans}".strip()
+        options.update(server_side_binding=True, prepare_threshold=None)
     return {"default": default}
 
 
 DATABASES = _databases()
+# PostgreSQL: on the hot paths of point lookups (an API sign-in, an owner's report), a
+# statement run this many times on a connection is prepared there and may keep a generic
+# plan (decisions §29). 0: never, for a pooler that cannot keep prepared statements.
+PREPARED_STATEMENTS_AFTER = env_int("DATABASE_PREPARE_THRESHOLD", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -34,6 +34,7 @@ from jiayuan.core.api_schemas import (
     SearchText,
     Text,
 )
+from jiayuan.core.db import prepared_statements
 from jiayuan.org.models import CommonArea, Estate, Resident
 from jiayuan.servicedesk import clocks, incidents, selectors, services, timeline
 from jiayuan.servicedesk.models import (
@@ -614,35 +615,37 @@ def create_request(request, payload: RequestIn):
     """An owner reports (about their own unit or a common area of their estate), or the desk
     records a call, a visit or what staff found (naming the resident if there is one).
     Answers the new request as the list shows it; its detail is at GET /requests/{id}."""
-    user = request.auth
-    estate, unit, homes = _reported_place(user, payload.estate, payload.unit)
-    created = services.request_create(
-        actor=user,
-        estate=estate,
-        kind=payload.kind,
-        category=payload.category,
-        urgency=payload.urgency,
-        description=payload.description,
-        channel=payload.channel,
-        unit=unit,
-        common_area=_in_body(
-            "common_area", lambda: CommonArea.objects.filter(estate=estate), payload.common_area
-        ),
-        location_note=payload.location_note,
-        appointment_start=payload.appointment_start,
-        appointment_end=payload.appointment_end,
-        reporter=_in_body(
-            "reporter",
-            lambda: Resident.objects.restrict(user, VIEW).filter(company_id=estate.company_id),
-            payload.reporter,
-        ),
-        contact_name=payload.contact_name,
-        contact_phone=payload.contact_phone,
-        praised_staff=_in_body(
-            "praised_staff", lambda: selectors.estate_staff(user, estate), payload.praised_staff
-        ),
-        homes=homes,
-    )
+    # Every owner's report runs the same point lookups and inserts: prepared (core.db).
+    with prepared_statements():
+        user = request.auth
+        estate, unit, homes = _reported_place(user, payload.estate, payload.unit)
+        created = services.request_create(
+            actor=user,
+            estate=estate,
+            kind=payload.kind,
+            category=payload.category,
+            urgency=payload.urgency,
+            description=payload.description,
+            channel=payload.channel,
+            unit=unit,
+            common_area=_in_body(
+                "common_area", lambda: CommonArea.objects.filter(estate=estate), payload.common_area
+            ),
+            location_note=payload.location_note,
+            appointment_start=payload.appointment_start,
+            appointment_end=payload.appointment_end,
+            reporter=_in_body(
+                "reporter",
+                lambda: Resident.objects.restrict(user, VIEW).filter(company_id=estate.company_id),
+                payload.reporter,
+            ),
+            contact_name=payload.contact_name,
+            contact_phone=payload.contact_phone,
+            praised_staff=_in_body(
+                "praised_staff", lambda: selectors.estate_staff(user, estate), payload.praised_staff
+            ),
+            homes=homes,
+        )
     return Status(201, created)
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Func, Lookup, Prefetch, Q, QuerySet, TextField
 from django.utils import timezone
 
 from jiayuan.core.access import VIEW, get_visible
@@ -76,16 +76,52 @@ WHOLE_NUMBER = re.compile(r"[A-Za-z]{2}\d{8}-\d{4,}")
 
 def _search(term: str, estate) -> Q:
     """A whole number finds its request through the (company, number) index; anything else
-    is looked for in the number, the contact's name and phone, and the description."""
+    is looked for in the number, the contact's name and phone, and the description: on
+    PostgreSQL narrowed first by the grams index (migration 0012), which the plain
+    "contains" filter then checks."""
     if WHOLE_NUMBER.fullmatch(term):
         whole = Q(number=term.upper())
         return whole & Q(company_id=estate.company_id) if estate is not None else whole
-    return (
+    contains = (
         Q(number__icontains=term)
         | Q(contact_phone__endswith=term)
         | Q(contact_name__icontains=term)
         | Q(description__icontains=term)
     )
+    grams = _search_grams(term, estate)
+    return contains if grams is None else Q(_HoldsGrams(SEARCH_TERMS, grams)) & contains
+
+
+# The expression the grams index is built on, word for word, so PostgreSQL can use it.
+SEARCH_TERMS = Func(
+    F("estate_id"),
+    F("number"),
+    F("contact_name"),
+    F("contact_phone"),
+    F("description"),
+    function="request_search_terms",
+    output_field=TextField(),
+)
+
+
+class _HoldsGrams(Lookup):
+    lookup_name = "holds_grams"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} @@ ({rhs})::tsquery", (*lhs_params, *rhs_params)
+
+
+def _search_grams(term: str, estate) -> str | None:
+    """The grams every request of the estate matching `term` holds, as tsquery text; None
+    where there is no index (SQLite), no one estate, or no gram in the term (one character,
+    say)."""
+    if connection.vendor != "postgresql" or estate is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT request_search_query(%s, %s)", [estate.pk, term])
+        return cursor.fetchone()[0]
 
 
 def _due(name: str) -> Q:
@@ -124,7 +160,14 @@ def request_queue(user, *, estate=None, filters: QueueFilters = QueueFilters()) 
         rows = rows.filter(_search(f.search.strip(), estate))
     if f.due:
         rows = rows.filter(_due(f.due))
-    return with_list_relations(rows).order_by("-created_at", "-id")
+    if f.search:
+        # PostgreSQL cannot tell how many rows a search keeps (grams and text look rare
+        # together) and, expecting a few, would join each match to its place before sorting:
+        # thousands of joins for a common word. The page's places are read apart instead.
+        rows = rows.prefetch_related(*LIST_JOINED, *LIST_PREFETCHED)
+    else:
+        rows = with_list_relations(rows)
+    return rows.order_by("-created_at", "-id")
 
 
 def status_counts(user, *, estate=None) -> dict[str, int]:

@@ -71,6 +71,19 @@ def test_an_owner_reports_a_repair(personas):
     assert AuditEvent.objects.filter(target_id=str(created.pk)).count() == 1
 
 
+def test_an_owners_reports_run_on_prepared_statements_on_postgresql(personas, settings):
+    settings.PREPARED_STATEMENTS_AFTER = 2
+    client = ApiClient(personas.owner_a101)
+    for category in ("plumbing", "electrical", "hvac"):
+        assert owner_report(personas, client, category=category).status_code == 201
+    assert ServiceRequest.objects.count() == 3
+    if connection.vendor == "postgresql":  # SQLite prepares nothing
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone()[0] > 0
+        assert connection.connection.prepare_threshold is None
+
+
 def test_the_desk_records_a_call_and_becomes_first_contact(personas):
     p = personas
     response = ApiClient(p.clerk_a).post(

@@ -5,7 +5,7 @@ visits, reply templates and the desk's settings."""
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -14,7 +14,7 @@ from jiayuan.core.roles import Role
 from jiayuan.core.taxonomy import Category
 from jiayuan.core.testing import make_building, make_owner, make_staff, make_unit
 from jiayuan.org.models import Team
-from jiayuan.servicedesk import services
+from jiayuan.servicedesk import selectors, services
 from jiayuan.servicedesk.events import DeskEvent
 from jiayuan.servicedesk.models import (
     DeskSettings,
@@ -26,6 +26,7 @@ from jiayuan.servicedesk.models import (
     Status,
     Urgency,
 )
+from jiayuan.servicedesk.selectors import QueueFilters
 from jiayuan.servicedesk.urls_desk import urlpatterns
 
 pytestmark = pytest.mark.django_db
@@ -327,6 +328,13 @@ class TestQueue:
             ({"q": "5678"}, {"noise"}),
             ({"q": "赵先生"}, {"noise"}),
             ({"q": "发票"}, {"inquiry"}),
+            ({"q": "先生"}, {"noise"}),
+            ({"q": "水龙头漏水"}, {"leak", "light"}),
+            ({"q": "漏"}, {"leak", "light"}),
+            ({"q": "漏水 "}, {"leak", "light"}),
+            ({"q": "水漏"}, set()),
+            ({"q": "B座漏水"}, set()),
+            ({"q": "0000000"}, {"inquiry", "light"}),
         ],
     )
     def test_each_filter_narrows_the_list(self, personas, queue_rows, query, expected):
@@ -377,6 +385,32 @@ class TestQueue:
             reverse("servicedesk:queue"), {"building": personas.building_b1.pk}
         )
         assert response.context["filters"].errors["building"]
+
+    def test_a_piece_of_a_number_finds_it(self, personas, queue_rows):
+        number = queue_rows["noise"].number
+        for piece in (number[-6:], number[2:10].lower(), number[:4]):
+            found = numbers_on(desk(personas).get(reverse("servicedesk:queue"), {"q": piece}))
+            assert number in found and queue_rows["inquiry"].number not in found
+
+    @pytest.mark.parametrize(
+        "term", ["a'b\\c", "水管' | '漏", "!漏水", "漏水:*", "(漏水)", "&", "'", "漏水 & 发票"]
+    )
+    def test_search_syntax_in_the_term_is_text(self, personas, queue_rows, term):
+        response = desk(personas).get(reverse("servicedesk:queue"), {"q": term})
+        assert response.status_code == 200
+        assert numbers_on(response) == set()
+
+    def test_search_reads_the_grams_index_on_postgresql(self, personas, queue_rows):
+        rows = selectors.request_queue(
+            personas.clerk_a, estate=personas.estate_a, filters=QueueFilters(search="水龙头")
+        )
+        assert {r.number for r in rows} == {queue_rows["leak"].number, queue_rows["light"].number}
+        if connection.vendor != "postgresql":  # SQLite has no such index: the plain way
+            assert "request_search" not in str(rows.query)
+            return
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            assert "request_search" in rows.explain()
 
     def test_an_oversized_search_is_cut_not_a_crash(self, personas, queue_rows):
         response = desk(personas).get(reverse("servicedesk:queue"), {"q": "漏" * 10_000})
