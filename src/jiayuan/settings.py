@@ -147,6 +147,8 @@ TEMPLATES = [
         },
     }
 ]
+# Django's form templates, but selects written in Python (core/form_renderer.py).
+FORM_RENDERER = "jiayuan.core.form_renderer.FormRenderer"
 
 
 def _databases() -> dict:
