@@ -251,6 +251,7 @@ def measure(layout, *, samples: int):
     from django.db import close_old_connections, reset_queries
     from django.test import Client
 
+    import jiayuan.wsgi  # noqa: F401 - the web server's process as its module leaves it
     from jiayuan.servicedesk.models import ServiceRequest
 
     # One connection for the whole run, as a pooled server keeps it; closing it after each

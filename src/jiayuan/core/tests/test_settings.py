@@ -1,5 +1,7 @@
 import secrets
 import stat
+import subprocess
+import sys
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -114,3 +116,20 @@ def test_database_url_selects_postgresql(tmp_path):
     result = run_jiayuan(show_engine, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql"
+
+
+def test_the_web_server_freezes_what_start_up_made(tmp_path):
+    show_frozen = (
+        "import gc; before = gc.get_freeze_count(); import jiayuan.wsgi; "
+        "print(before, gc.get_freeze_count() > 10_000)"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", show_frozen],
+        env=isolated_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "True"]
