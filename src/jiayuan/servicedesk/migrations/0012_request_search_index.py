@@ -15,8 +15,12 @@ Runs end at spaces and punctuation, so a gram never holds a quote, a backslash o
 operator of the tsquery syntax. A search term cut the same way gives the grams every
 matching row must hold (`request_search_query`, joined with &); the plain "contains"
 filter still decides, so the index narrows and never answers alone. A term with no gram
-(one character, two Latin letters), or a search across estates, is made without it. SQLite has neither function nor
-index and searches the plain way, which a laptop's desk can afford.
+(one character, two Latin letters), or a search across estates, is made without it.
+SQLite has neither function nor index and searches the plain way, which a laptop's desk
+can afford.
+
+The functions name each other with their schema: a restore (pg_restore, psql of a dump)
+builds the index with an empty search_path, where an unqualified name is not found.
 """
 
 from django.db import migrations
@@ -38,7 +42,7 @@ CREATE OR REPLACE FUNCTION request_search_terms(
 ) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     -- || rather than concat_ws, which is only stable: PostgreSQL then inlines this function.
-    SELECT array_to_tsvector(request_search_grams(
+    SELECT array_to_tsvector(@schema.request_search_grams(
         estate_id::text || ':',
         coalesce(number, '') || ' ' || coalesce(contact_name, '') || ' '
         || coalesce(contact_phone, '') || ' ' || coalesce(description, '')
@@ -49,7 +53,8 @@ QUERY = """
 CREATE OR REPLACE FUNCTION request_search_query(estate_id bigint, term text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT nullif(array_to_string(array(
-        SELECT '''' || gram || '''' FROM unnest(request_search_grams(estate_id::text || ':', term))
+        SELECT '''' || gram || ''''
+        FROM unnest(@schema.request_search_grams(estate_id::text || ':', term))
             AS gram
     ), ' & '), '')
 $$
@@ -69,9 +74,14 @@ DROP FUNCTION IF EXISTS request_search_grams(text, text);
 
 def _on_postgresql(*statements):
     def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for sql in statements:
-                schema_editor.execute(sql)
+        connection = schema_editor.connection
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_schema()")
+            schema = connection.ops.quote_name(cursor.fetchone()[0])
+        for sql in statements:
+            schema_editor.execute(sql.replace("@schema", schema))
 
     return run
 
