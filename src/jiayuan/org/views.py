@@ -253,7 +253,7 @@ def building_delete(request, pk):
 
 @staff_page
 def unit_list(request):
-    buildings = selectors.building_list(request.user, estate=request.estate)
+    buildings = selectors.building_choices(request.user, request.estate)
     filters = UnitFilterForm(request.GET, buildings=buildings)
     filters.is_valid()  # a bad filter is reported on the form and left out of the query
     chosen = filters.cleaned_data
@@ -292,7 +292,7 @@ def unit_detail(request, pk):
 @staff_page
 def unit_create(request):
     ensure_can_in_estate(request.user, Unit, ADD, request.estate)
-    buildings = selectors.building_list(request.user, estate=request.estate)
+    buildings = selectors.building_choices(request.user, request.estate)
     form = UnitCreateForm(
         _posted(request), buildings=buildings, initial={"building": request.GET.get("building")}
     )
@@ -352,7 +352,7 @@ def common_area_list(request):
 @staff_page
 def common_area_create(request):
     ensure_can_in_estate(request.user, CommonArea, ADD, request.estate)
-    buildings = selectors.building_list(request.user, estate=request.estate)
+    buildings = selectors.building_choices(request.user, request.estate)
     return _form_page(
         request,
         CommonAreaForm(_posted(request), buildings=buildings),
@@ -374,7 +374,7 @@ def common_area_edit(request, pk):
         CommonAreaForm,
         update=lambda data: services.common_area_update(actor=request.user, area=area, **data),
         back_url=reverse("org:common_area_list"),
-        buildings=selectors.building_list(request.user, estate=area.estate),
+        buildings=selectors.building_choices(request.user, area.estate),
     )
 
 

@@ -186,7 +186,7 @@ def queue(request):
     estate = request.estate
     form = QueueFilterForm(
         request.GET,
-        buildings=org_selectors.building_list(request.user, estate=estate),
+        buildings=org_selectors.building_choices(request.user, estate),
         people=selectors.estate_staff(request.user, estate),
     )
     form.is_valid()  # a bad filter is reported on the form and left out of the query
