@@ -74,7 +74,7 @@ from jiayuan.triage.forms import ask_for_suggestions
 
 # A screenful on a desk monitor and a short scroll on a phone; the tabs and filters narrow
 # further. The API's pages are 50 by default.
-PAGE_SIZE = 25
+PAGE_SIZE = 50
 # Finance reads the queue (paid repairs, complaints about fees) but takes no step.
 DESK_READERS = DESK_ROLES | {Role.FINANCE}
 REPLY = "reply"

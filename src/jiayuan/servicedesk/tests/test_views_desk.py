@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.roles import Role
@@ -449,7 +450,56 @@ class TestQueue:
         page = desk(personas).get(reverse("servicedesk:queue")).content.decode()
         assert ESCAPED in page and HOSTILE not in page
 
-    def test_pages_of_twenty_five(self, personas):
+    def test_every_cell_of_a_row_shows_its_request_and_escapes_what_people_typed(
+        self, personas, time_machine
+    ):
+        p = personas
+        time_machine.move_to(dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC), tick=False)
+        p.team_a.name = HOSTILE
+        p.team_a.save()
+        p.technician_a.name = f"{HOSTILE}师傅"
+        p.technician_a.save()
+        p.clerk_a.name = f"{HOSTILE}前台"
+        p.clerk_a.save()
+        request = phone_repair(
+            p, reporter=None, contact_name=HOSTILE, contact_phone="13600000000",
+            location_note=HOSTILE,
+        )  # fmt: skip
+        services.request_dispatch(
+            actor=p.dispatcher_a, request=request, assignee=p.technician_a, team=p.team_a
+        )
+        page = desk(p).get(reverse("servicedesk:queue")).content.decode()
+        start = page.index(f'href="/service/requests/{request.pk}/"')
+        row = page[page.rindex("<tr", 0, start) : page.index("</tr>", start)]
+        assert HOSTILE not in page
+        assert f'<td data-label="Place">{p.unit_a101} · {ESCAPED}</td>' in row
+        assert f'<td data-label="Reporter">{ESCAPED}</td>' in row
+        assert f'<td data-label="First-contact owner">{ESCAPED}前台</td>' in row
+        assert (
+            f'<td data-label="Handler">{ESCAPED}师傅 <span class="muted small">{ESCAPED}</span>'
+        ) in row
+        assert f">{request.number}</a></td>" in row and "duplicate" not in row
+        assert 'class="badge sd-status-dispatched">Dispatched<' in row
+        assert 'class="badge sd-urgency-badge-normal">Normal<' in row
+        # Times are the estate's (Asia/Shanghai): the age, and the nearest clock's due time.
+        assert '<time datetime="2026-12-07T17:00:00+08:00" title="2026-12-07 17:00">0' in row
+        request.refresh_from_db()
+        due = timezone.localtime(request.due_at)
+        assert f'<time datetime="{due.isoformat()}" title="{due:%Y-%m-%d %H:%M}">' in row
+
+    def test_a_row_with_nobody_on_it_says_so(self, personas):
+        request = phone_repair(
+            personas, reporter=None, contact_name="", contact_phone="13600000000"
+        )
+        ServiceRequest.objects.filter(pk=request.pk).update(first_contact=None)
+        page = desk(personas).get(reverse("servicedesk:queue")).content.decode()
+        start = page.index(f'href="/service/requests/{request.pk}/"')
+        row = page[page.rindex("<tr", 0, start) : page.index("</tr>", start)]
+        assert '<td data-label="Reporter">—</td>' in row
+        assert '<td data-label="First-contact owner"><span class="muted">—</span></td>' in row
+        assert '<td data-label="Handler"><span class="muted">nobody yet</span></td>' in row
+
+    def test_pages_of_fifty(self, personas):
         make = ServiceRequest.objects.bulk_create
         make(
             ServiceRequest(
@@ -461,10 +511,10 @@ class TestQueue:
                 channel="phone",
                 description="x",
             )
-            for n in range(26)
+            for n in range(51)
         )
         client = desk(personas)
-        assert len(client.get(reverse("servicedesk:queue")).context["page"].object_list) == 25
+        assert len(client.get(reverse("servicedesk:queue")).context["page"].object_list) == 50
         last = client.get(reverse("servicedesk:queue"), {"page": 2})
         assert len(last.context["page"].object_list) == 1
 
@@ -513,7 +563,7 @@ class TestQueue:
             )
         with django_assert_max_num_queries(len(few)):
             response = client.get(reverse("servicedesk:queue"))
-        assert len(response.context["page"].object_list) == 25  # a page of 42 rows
+        assert len(response.context["page"].object_list) == 41
 
 
 # ----------------------------------------------------------------------------- recording a call
