@@ -160,15 +160,13 @@ def request_queue(user, *, estate=None, filters: QueueFilters = QueueFilters()) 
         rows = rows.filter(_search(f.search.strip(), estate))
     if f.due:
         rows = rows.filter(_due(f.due))
-    # One estate's rows all belong to the estate the page shows: their estate is not read.
-    prefetched = [name for name in LIST_PREFETCHED if estate is None or name != "estate"]
     if f.search:
         # PostgreSQL cannot tell how many rows a search keeps (grams and text look rare
         # together) and, expecting a few, would join each match to its place before sorting:
         # thousands of joins for a common word. The page's places are read apart instead.
-        rows = rows.prefetch_related(*LIST_JOINED, *prefetched)
+        rows = rows.prefetch_related(*LIST_JOINED, *LIST_PREFETCHED)
     else:
-        rows = rows.select_related(*LIST_JOINED).prefetch_related(*prefetched)
+        rows = with_list_relations(rows)
     return rows.order_by("-created_at", "-id")
 
 
