@@ -213,8 +213,8 @@ def _timed(client, url: str, samples: int) -> tuple[list[float], int, int]:
 def scenarios(estate, buildings, technicians, sample) -> list[tuple[str, str]]:
     """What a clerk does all day: the open queue, a category, a building's history deep in
     the pages, a technician's open orders, a created range, a number, a word, a name and a
-    phone's last four digits looked up (`sample`: a request of the estate); and the same
-    lists through the API."""
+    phone's last four digits looked up (`sample`: a request of the estate); the same lists
+    through the API; and, to read the machine's speed by, a page that reads no request."""
     building, technician = buildings[3].pk, technicians[0].pk
     word = urlencode({"q": "水龙头"})
     return [
@@ -242,6 +242,9 @@ def scenarios(estate, buildings, technicians, sample) -> list[tuple[str, str]]:
             f"/api/v1/requests?estate={estate.pk}&building={building}&page=5&page_size=50",
         ),
         ("api: search a word", f"/api/v1/requests?estate={estate.pk}&{word}&page_size=50"),
+        # Not a target: a signed-in page with the layout and a short form, no request read.
+        # It shows how fast the machine runs in this run's minutes, as the lines above do.
+        ("reference: layout and a form", "/accounts/password/"),
     ]
 
 

@@ -13,7 +13,7 @@ def test_the_scale_benchmark_generates_and_times_every_scenario(settings):
     settings.ALLOWED_HOSTS = ["testserver"]
     timings = load_bench("servicedesk_scale").run(300, 2, samples=2, progress=lambda *a, **k: None)
     assert ServiceRequest.objects.count() == 300
-    assert len(timings) == 14
+    assert len(timings) == 15
     for timing in timings:
         assert timing.p50 > 0 and timing.queries > 0, timing.name
     api_rows = [t.rows for t in timings if t.name.startswith("api: estate")]
