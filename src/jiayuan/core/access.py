@@ -108,8 +108,11 @@ def _is_active_user(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def visibility_filter(model: type[models.Model], user, action: str) -> Q | None:
-    """The Q of rows `user` may `action`; None means every row (superuser)."""
+def visibility_filter(
+    model: type[models.Model], user, action: str, *, staff_only: bool = False
+) -> Q | None:
+    """The Q of rows `user` may `action`; None means every row (superuser). `staff_only`
+    leaves out what a resident or a reporter sees as such: the rows of the staff roles."""
     access: Access = model.access
     if user.is_superuser:
         return None
@@ -121,6 +124,8 @@ def visibility_filter(model: type[models.Model], user, action: str) -> Q | None:
         role_grants = [g for g in grants if g.role == role]
         if role_grants:
             condition |= _within_grants(access, role_grants) & narrow(user)
+    if staff_only:
+        return condition
     if access.resident is not None and action in access.resident_actions:
         condition |= access.resident(user)
     if access.owner_path and action in access.owner_actions:
@@ -149,10 +154,10 @@ def sees_whole_estate(user, model: type[models.Model], action: str, estate) -> b
 
 
 class RestrictedQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = VIEW) -> RestrictedQuerySet:
+    def restrict(self, user, action: str = VIEW, *, staff_only: bool = False) -> RestrictedQuerySet:
         if not _is_active_user(user):
             return self.none()
-        condition = visibility_filter(self.model, user, action)
+        condition = visibility_filter(self.model, user, action, staff_only=staff_only)
         if condition is None:
             return self
         if self.model.access.multi_valued:

@@ -23,11 +23,13 @@ from jiayuan.org.models import (
 
 
 def estates_for_switcher(user) -> list[Estate]:
-    """The estates a staff member works in; residents have none to switch."""
+    """The estates a staff member works in, through a staff role; residents have none to
+    switch. A staff member's home in another estate is not one of them: no desk page would
+    open there, and the resident's rule would cost every page a subquery."""
     if not has_role_anywhere(user, Role.values) and not user.is_superuser:
         return []
     return list(
-        Estate.objects.restrict(user, VIEW)
+        Estate.objects.restrict(user, VIEW, staff_only=True)
         .filter(is_active=True)
         .select_related("company")
         .order_by("company__name", "name")

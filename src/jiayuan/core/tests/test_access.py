@@ -52,6 +52,20 @@ class TestResidentScope:
         assert list(Building.objects.restrict(personas.owner_a101)) == [personas.building_a1]
         assert list(Estate.objects.restrict(personas.owner_a101)) == [personas.estate_a]
 
+    def test_staff_only_leaves_out_what_a_person_sees_as_a_resident(self, personas):
+        p = personas
+        assert not Estate.objects.restrict(p.owner_a101, staff_only=True).exists()
+        assert not Unit.objects.restrict(p.owner_a101, staff_only=True).exists()
+        assert list(Estate.objects.restrict(p.clerk_b, staff_only=True)) == [p.estate_b]
+        # A clerk of estate B who owns a flat in estate A: B as staff, A as an owner too.
+        Resident.objects.filter(pk=p.resident_a101.pk).update(user=p.clerk_b)
+        assert set(Estate.objects.restrict(p.clerk_b)) == {p.estate_a, p.estate_b}
+        assert list(Estate.objects.restrict(p.clerk_b, staff_only=True)) == [p.estate_b]
+        assert set(Unit.objects.restrict(p.clerk_b, staff_only=True)) == set(
+            Unit.objects.filter(estate=p.estate_b)
+        )
+        assert not Estate.objects.restrict(None, staff_only=True).exists()
+
     def test_owner_sees_own_resident_record_only(self, personas):
         assert list(Resident.objects.restrict(personas.owner_a101)) == [personas.resident_a101]
 

@@ -9,6 +9,7 @@ from django.utils import translation
 
 from jiayuan.core.middleware import ESTATE_SESSION_KEY
 from jiayuan.core.templatetags.shell import menu_for
+from jiayuan.org.models import Estate, Residency, Resident
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +133,24 @@ class TestEstateSwitch:
         response = client.post(self.url, {"estate": estate})
         assert response.status_code == 404
         assert ESTATE_SESSION_KEY not in client.session
+
+    def test_a_home_in_another_estate_is_not_one_to_work_in(self, personas):
+        p = personas
+        # The estate A clerk owns the flat B101 too: only estate A is theirs to work in.
+        Residency.objects.create(
+            resident=Resident.objects.create(
+                company=p.estate_b.company, user=p.clerk_a, name="陈", mobile="13911110000"
+            ),
+            unit=p.unit_b101,
+            relation=Residency.Relation.OWNER,
+        )
+        client = p.client_for(p.clerk_a)
+        html = client.get("/").content.decode()
+        assert 'name="estate"' not in html and p.estate_b.name not in html
+        assert client.post(self.url, {"estate": p.estate_b.pk}).status_code == 404
+        assert client.post(self.url, {"estate": p.estate_a.pk}).status_code == 302
+        # As an owner they still see their home's estate where owners see it.
+        assert Estate.objects.restrict(p.clerk_a).filter(pk=p.estate_b.pk).exists()
 
     def test_residents_have_no_estate_to_switch(self, personas):
         response = personas.client_for(personas.owner_a101).post(
