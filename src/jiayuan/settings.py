@@ -147,7 +147,8 @@ TEMPLATES = [
         },
     }
 ]
-# Django's form templates, but selects written in Python (core/form_renderer.py).
+# Django's form templates, but selects, inputs, labels and empty error lists written in
+# Python, to the byte (core/form_renderer.py).
 FORM_RENDERER = "jiayuan.core.form_renderer.FormRenderer"
 
 

@@ -72,8 +72,8 @@ from jiayuan.servicedesk.views_shared import (
 from jiayuan.triage import selectors as triage
 from jiayuan.triage.forms import ask_for_suggestions
 
-# A screenful on a desk monitor and a short scroll on a phone; the tabs and filters narrow
-# further. The API's pages are 50 by default.
+# The API's default page: a desk monitor's day at a glance; the tabs and filters narrow
+# further, and on a phone each row is a card (decisions §31).
 PAGE_SIZE = 50
 # Finance reads the queue (paid repairs, complaints about fees) but takes no step.
 DESK_READERS = DESK_ROLES | {Role.FINANCE}
