@@ -31,6 +31,11 @@ def _choice_labels(field, language) -> dict:
     return {value: str(label) for value, label in field.flatchoices}
 
 
+def choice_labels(model, field_name: str) -> dict:
+    """{value: label in the current language} of a choice field, made once per language."""
+    return _choice_labels(model._meta.get_field(field_name), get_language())
+
+
 class QuickChoiceLabels:
     """`get_<field>_display()` from a table made once per field and language. Django's own
     rebuilds the table (translating every label) on each call, which on a list of 50 rows

@@ -186,6 +186,13 @@ class Building(TimeStampedModel):
         return self.name
 
 
+def unit_label(building_name: str, entrance: str, number: str) -> str:
+    """How people say a unit: 3号楼 2单元 1502 (also for lists that read it as values)."""
+    if entrance:
+        return f"{building_name} {entrance} {number}"
+    return f"{building_name} {number}"
+
+
 class Unit(TimeStampedModel):
     """房屋: one household's flat, shop or office. `estate` repeats the building's estate so
     that estate-wide lists and counts need no join at millions of units."""
@@ -250,12 +257,7 @@ class Unit(TimeStampedModel):
 
     @property
     def label(self) -> str:
-        """How people say it: 3号楼 2单元 1502."""
-        parts = [self.building.name]
-        if self.entrance:
-            parts.append(self.entrance)
-        parts.append(self.number)
-        return " ".join(parts)
+        return unit_label(self.building.name, self.entrance, self.number)
 
     def clean(self):
         if (

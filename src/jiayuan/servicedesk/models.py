@@ -139,6 +139,11 @@ def request_part_access(staff: dict, *, reporter_sees: bool = False) -> Access:
     )
 
 
+def place_words(place: str, note: str) -> str:
+    """Where a request is, as lists show it: the unit or common area, then the note."""
+    return " · ".join(part for part in (place, note) if part)
+
+
 class ServiceRequest(TimeStampedModel):
     """One owner request of any kind, from intake to closing."""
 
@@ -390,10 +395,7 @@ class ServiceRequest(TimeStampedModel):
     @property
     def place_label(self) -> str:
         place = self.unit or self.common_area
-        parts = [str(place)] if place else []
-        if self.location_note:
-            parts.append(self.location_note)
-        return " · ".join(parts)
+        return place_words(str(place) if place else "", self.location_note)
 
     @property
     def masked_contact_phone(self) -> str:

@@ -18,7 +18,9 @@ from jiayuan.org.models import (
     Estate,
     Residency,
     Resident,
+    Team,
     Unit,
+    unit_label,
 )
 from jiayuan.servicedesk.events import DeskEvent
 from jiayuan.servicedesk.models import (
@@ -28,6 +30,7 @@ from jiayuan.servicedesk.models import (
     ReturnVisit,
     ServiceRequest,
     Status,
+    place_words,
 )
 from jiayuan.sla import deadlines
 
@@ -168,6 +171,81 @@ def request_queue(user, *, estate=None, filters: QueueFilters = QueueFilters()) 
     else:
         rows = with_list_relations(rows)
     return rows.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueLine:
+    """A line of the desk queue: the columns it shows and the names of its people."""
+
+    pk: int
+    number: str
+    kind: str
+    category: str
+    urgency: str
+    status: str
+    is_duplicate: bool
+    due_at: datetime | None
+    created_at: datetime
+    place: str
+    reporter: str
+    first_contact: str
+    assignee: str
+    team: str
+
+
+_QUEUE_VALUES = (
+    *("pk", "number", "kind", "category", "urgency", "status", "parent_id", "due_at"),
+    *("created_at", "location_note", "contact_name", "common_area__name"),
+    *("unit__building__name", "unit__entrance", "unit__number"),
+    *("reporter_id", "first_contact_id", "assignee_id", "team_id"),
+)
+
+
+def queue_lines(rows: QuerySet) -> list[QueueLine]:
+    """A page of request_queue() read as values, not models: 50 requests with their places,
+    estate, people and team cost 10–12 ms of CPU as models and 4 as values (decisions §33).
+    The people's, reporters' and teams' names are read in one query each for the page."""
+    from jiayuan.accounts.models import User
+
+    values = list(rows.prefetch_related(None).values(*_QUEUE_VALUES))
+    staff = {v["first_contact_id"] for v in values} | {v["assignee_id"] for v in values}
+    people = _names(User, staff, "username", named=User.get_short_name)
+    reporters = _names(Resident, {v["reporter_id"] for v in values})
+    teams = _names(Team, {v["team_id"] for v in values})
+    return [
+        QueueLine(
+            pk=v["pk"],
+            number=v["number"],
+            kind=v["kind"],
+            category=v["category"],
+            urgency=v["urgency"],
+            status=v["status"],
+            is_duplicate=v["parent_id"] is not None,
+            due_at=v["due_at"],
+            created_at=v["created_at"],
+            place=place_words(_place_of(v), v["location_note"]),
+            reporter=reporters.get(v["reporter_id"], v["contact_name"]),
+            first_contact=people.get(v["first_contact_id"], ""),
+            assignee=people.get(v["assignee_id"], ""),
+            team=teams.get(v["team_id"], ""),
+        )
+        for v in values
+    ]
+
+
+def _place_of(v: dict) -> str:
+    if v["unit__number"] is not None:
+        return unit_label(v["unit__building__name"], v["unit__entrance"], v["unit__number"])
+    return v["common_area__name"] or ""
+
+
+def _names(model, ids: set, *columns: str, named=lambda row: row.name) -> dict[int, str]:
+    """{pk: the name a list shows} for the ids (None left out)."""
+    ids.discard(None)
+    if not ids:
+        return {}
+    rows = model.objects.filter(pk__in=ids).only("pk", "name", *columns)
+    return {row.pk: named(row) for row in rows}
 
 
 def status_counts(user, *, estate=None) -> dict[str, int]:

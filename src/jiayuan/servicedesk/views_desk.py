@@ -193,9 +193,11 @@ def queue(request):
     filters = form.filters()
     rows = selectors.request_queue(request.user, estate=estate, filters=filters)
     counts = selectors.status_counts(request.user, estate=estate)
+    page = _page(request, rows, _tab_total(filters, counts))
+    page.object_list = selectors.queue_lines(page.object_list)
     context = {
         "filters": form,
-        "page": _page(request, rows, _tab_total(filters, counts)),
+        "page": page,
         "tabs": _tabs(request, counts, filters),
         "can_record": _has_role(request.user, estate, DESK_ROLES),
         "can_manage": _has_role(request.user, estate, MANAGERS),

@@ -15,7 +15,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 
+from jiayuan.core.models import choice_labels
 from jiayuan.servicedesk.clocks import nearest_due
+from jiayuan.servicedesk.models import ServiceRequest
+from jiayuan.servicedesk.selectors import QueueLine
 
 register = template.Library()
 
@@ -66,14 +69,14 @@ _QUEUE_ROW = (
 )
 
 
-def _handler(req, nobody: str) -> str:
-    if req.assignee:
-        if req.team:
-            name, team = escape(req.assignee.get_short_name()), escape(req.team.name)
+def _handler(line: QueueLine, nobody: str) -> str:
+    if line.assignee:
+        if line.team:
+            name, team = escape(line.assignee), escape(line.team)
             return f'{name} <span class="muted small">{team}</span>'
-        return escape(req.assignee.get_short_name())
-    if req.team:
-        return escape(req.team.name)
+        return escape(line.assignee)
+    if line.team:
+        return escape(line.team)
     return nobody
 
 
@@ -92,10 +95,10 @@ _QUEUE_COLUMNS = {
 
 
 @register.simple_tag(takes_context=True)
-def queue_rows(context, requests):
-    """The queue table's rows, one <tr> per request; each cell carries its column's name
-    for the stacked phone layout. What every row shares is worked out once a page: the
-    column names, the words, the detail address."""
+def queue_rows(context, lines: list[QueueLine]):
+    """The queue table's rows, one <tr> per line; each cell carries its column's name for
+    the stacked phone layout. What every row shares is worked out once a page: the column
+    names, the words, the detail address."""
     now = context.get("now") or timezone.now()
     zone = timezone.get_current_timezone()
     row_format = _QUEUE_ROW
@@ -109,27 +112,28 @@ def queue_rows(context, requests):
     duplicate = f' <span class="badge badge-muted">{duplicate}</span>'
     nobody = f'<span class="muted">{nobody}</span>'
     dash = '<span class="muted">—</span>'
+    kinds, categories, urgencies, statuses = (
+        choice_labels(ServiceRequest, name) for name in ("kind", "category", "urgency", "status")
+    )
     rows = []
-    for req in requests:
-        reporter = req.reporter.name if req.reporter else req.contact_name
-        first_contact = req.first_contact
+    for line in lines:
         rows.append(
             row_format.format(
-                urgency=escape(req.urgency),
-                url=detail_url.replace(str(_ANY_PK), str(req.pk)),
-                number=escape(req.number),
-                duplicate=duplicate if req.parent_id else "",
-                kind=escape(req.get_kind_display()),
-                category=escape(req.get_category_display()),
-                urgency_label=escape(req.get_urgency_display()),
-                place=escape(req.place_label or "—"),
-                reporter=escape(reporter or "—"),
-                first_contact=escape(first_contact.get_short_name()) if first_contact else dash,
-                handler=_handler(req, nobody),
-                status=escape(req.status),
-                status_label=escape(req.get_status_display()),
-                due=due_badge_html(req.due_at, now, zone),
-                age=_time(req.created_at, timesince(req.created_at), zone),
+                urgency=escape(line.urgency),
+                url=detail_url.replace(str(_ANY_PK), str(line.pk)),
+                number=escape(line.number),
+                duplicate=duplicate if line.is_duplicate else "",
+                kind=escape(kinds.get(line.kind, line.kind)),
+                category=escape(categories.get(line.category, line.category)),
+                urgency_label=escape(urgencies.get(line.urgency, line.urgency)),
+                place=escape(line.place or "—"),
+                reporter=escape(line.reporter or "—"),
+                first_contact=escape(line.first_contact) if line.first_contact else dash,
+                handler=_handler(line, nobody),
+                status=escape(line.status),
+                status_label=escape(statuses.get(line.status, line.status)),
+                due=due_badge_html(line.due_at, now, zone),
+                age=_time(line.created_at, timesince(line.created_at), zone),
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 - every value is escaped above

@@ -499,6 +499,57 @@ class TestQueue:
         assert '<td data-label="First-contact owner"><span class="muted">—</span></td>' in row
         assert '<td data-label="Handler"><span class="muted">nobody yet</span></td>' in row
 
+    def test_the_lines_read_as_values_say_what_the_requests_say(self, personas):
+        """The queue reads its page as values (selectors.queue_lines); each line must say
+        what the request's own properties say, for every kind of place and person."""
+        p = personas
+        building = make_building(p.estate_a, "5号楼")
+        with_entrance = make_unit(building, "1502")
+        with_entrance.entrance = "2单元"
+        with_entrance.save()
+        p.technician_a.name = ""  # named by the username then
+        p.technician_a.save()
+        made = [
+            phone_repair(p),
+            phone_repair(
+                p,
+                unit=with_entrance,
+                reporter=None,
+                contact_name="路人",
+                contact_phone="13600000001",
+            ),
+            complaint(p, unit=None, common_area=p.lobby_a, location_note="东门"),
+            complaint(p, unit=None, reporter=None, contact_phone="13600000000"),
+        ]
+        services.request_dispatch(actor=p.dispatcher_a, request=made[0], team=p.team_a)
+        services.request_dispatch(
+            actor=p.dispatcher_a, request=made[1], assignee=p.technician_a, team=p.team_a
+        )
+        ServiceRequest.objects.filter(pk=made[3].pk).update(parent=made[2], first_contact=None)
+        rows = selectors.request_queue(p.clerk_a, estate=p.estate_a)
+        lines = {line.pk: line for line in selectors.queue_lines(rows)}
+        assert len(lines) == len(made)
+        for request in rows.filter(pk__in=[r.pk for r in made]):
+            line = lines[request.pk]
+            assert (line.number, line.kind, line.category, line.urgency, line.status) == (
+                request.number, request.kind, request.category, request.urgency, request.status
+            )  # fmt: skip
+            assert line.place == request.place_label
+            assert line.reporter == (
+                request.reporter.name if request.reporter else request.contact_name
+            )
+            first = request.first_contact
+            assert line.first_contact == (first.get_short_name() if first else "")
+            assignee = request.assignee
+            assert line.assignee == (assignee.get_short_name() if assignee else "")
+            assert line.team == (request.team.name if request.team else "")
+            assert line.is_duplicate == (request.parent_id is not None)
+            assert (line.due_at, line.created_at) == (request.due_at, request.created_at)
+        assert lines[made[1].pk].place == "5号楼 2单元 1502"
+        assert lines[made[1].pk].assignee == p.technician_a.username
+        assert lines[made[2].pk].place == f"{p.lobby_a.name} · 东门"
+        assert lines[made[0].pk].team == p.team_a.name and lines[made[0].pk].assignee == ""
+
     def test_pages_of_fifty(self, personas):
         make = ServiceRequest.objects.bulk_create
         make(
