@@ -5,12 +5,12 @@ page, and each variable a template resolves costs about as much as the whole Pyt
 (decisions §31). What they write is the same markup a template would.
 """
 
+import html
 from datetime import datetime, tzinfo
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
@@ -23,12 +23,18 @@ from jiayuan.servicedesk.selectors import QueueLine
 register = template.Library()
 
 
+def escape(text) -> str:
+    """Django's escape() without its check of each argument for a lazy string, which the
+    600-odd calls of a queue page paid about 1 ms for: the same characters escaped."""
+    return html.escape(str(text))
+
+
 def _time(at: datetime, words: str, zone: tzinfo) -> SafeString:
     """A <time> element: the machine-readable instant, the local minute on hover (what the
     `date` filter writes for "c" and "Y-m-d H:i")."""
     local = at.astimezone(zone)
     return mark_safe(  # noqa: S308 - the words are escaped; the rest is digits
-        f'<time datetime="{local.isoformat()}" title="{local:%Y-%m-%d %H:%M}">'
+        f'<time datetime="{local.isoformat()}" title="{local.isoformat(" ", "minutes")[:16]}">'
         f"{escape(words)}</time>"
     )
 
