@@ -209,7 +209,8 @@ def queue_lines(rows: QuerySet) -> list[QueueLine]:
     of its thousands of matches before sorting (§30)."""
     from jiayuan.accounts.models import User
 
-    values = list(rows.prefetch_related(None).select_related(None).values(*_QUEUE_VALUES))
+    # values() leaves out the joins the selector asks for; its prefetches must go by hand.
+    values = list(rows.prefetch_related(None).values(*_QUEUE_VALUES))
     units = _unit_labels(_ids(values, "unit_id"))
     areas = _names(CommonArea, _ids(values, "common_area_id"))
     staff = _ids(values, "first_contact_id") | _ids(values, "assignee_id")
