@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from jiayuan.api import api
 from jiayuan.core.admin_site import admin_site
+from jiayuan.core.middleware import API_PREFIX
 
 urlpatterns = [
     path("", include("jiayuan.core.urls")),
@@ -17,7 +18,7 @@ urlpatterns = [
     path("dashboard/", include("jiayuan.dashboard.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_site.urls),
-    path("api/v1/", api.urls),
+    path(f"{API_PREFIX[1:]}v1/", api.urls),
 ]
 
 handler404 = "jiayuan.core.views.not_found"

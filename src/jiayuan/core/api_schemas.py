@@ -2,6 +2,8 @@
 types that keep hostile or absurd values away from the database."""
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -95,6 +97,15 @@ def _with_unique_order(queryset: QuerySet) -> QuerySet:
     return queryset.order_by(*ordering, "pk")
 
 
+@dataclass(frozen=True)
+class ReadPage:
+    """What a list view returns when a page of its rows is better read another way than as
+    models (as values, worded for the answer): the rows to page through, and the reading."""
+
+    rows: QuerySet
+    read: Callable[[QuerySet], list]
+
+
 class PageNumberPagination(PaginationBase):
     """?page=&page_size= → {"items": [...], "count": N}; the one pagination of every list."""
 
@@ -107,9 +118,12 @@ class PageNumberPagination(PaginationBase):
         count: int
 
     def paginate_queryset(self, queryset, pagination: Input, request, **params):
+        read = list
+        if isinstance(queryset, ReadPage):
+            queryset, read = queryset.rows, queryset.read
         queryset = _with_unique_order(queryset)
         offset = (pagination.page - 1) * pagination.page_size
         return {
-            "items": list(queryset[offset : offset + pagination.page_size]),
+            "items": read(queryset[offset : offset + pagination.page_size]),
             "count": self._items_count(queryset),
         }

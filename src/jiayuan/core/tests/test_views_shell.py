@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.urls import include, path, reverse
 from django.utils import translation
@@ -110,6 +111,27 @@ class TestLayout:
         html = personas.client_for(personas.manager_a).get("/").content.decode()
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_api_reads_no_estate_to_switch_and_the_pages_do(personas):
+    """The API's calls name their estate; the middleware skips finding the chosen one."""
+    from django.test import RequestFactory
+
+    from jiayuan.core.middleware import CurrentEstateMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen[request.path] = (request.estate, request.estates)
+        return HttpResponse()
+
+    for address in ("/api/v1/requests", "/service/requests/"):
+        request = RequestFactory().get(address)
+        request.user, request.session = personas.company_admin, {}
+        CurrentEstateMiddleware(view)(request)
+    assert seen["/api/v1/requests"] == (None, [])
+    estate, estates = seen["/service/requests/"]
+    assert estate in estates and {personas.estate_a, personas.estate_b} <= set(estates)
 
 
 class TestEstateSwitch:

@@ -14,6 +14,7 @@ from PIL import Image
 
 from jiayuan.core.api_testing import ApiClient, field_errors
 from jiayuan.core.models import AuditEvent
+from jiayuan.core.testing import make_unit
 from jiayuan.org.models import Residency, Resident
 from jiayuan.servicedesk import services
 from jiayuan.servicedesk.models import ReturnVisit, ServiceRequest
@@ -430,6 +431,71 @@ def test_a_phone_is_masked_for_staff_who_do_not_call_owners(personas):
     assert ApiClient(p.clerk_a).get("/requests").json()["items"][0]["contact_phone"] == (
         "13800138001"
     )
+
+
+def test_each_line_of_the_list_says_what_the_request_itself_says(personas):
+    """The list reads its page as values and words them itself (api._request_lines); for
+    every caller, each line must equal the same fields of the request's own answer, which
+    is read from the row: places, people, masked or whole phones, staff-only deadlines."""
+    p = personas
+    with_entrance = make_unit(p.building_a1, "1502")
+    with_entrance.entrance = "2单元"
+    with_entrance.save()
+    p.technician_a.name = ""  # named by the username then
+    p.technician_a.save()
+    owners = owner_report(p).json()["id"]
+    services.request_create(
+        actor=p.clerk_a,
+        estate=p.estate_a,
+        kind="complaint",
+        category="noise_neighbor",
+        description="<script>alert(1)</script> 楼上装修太吵",
+        common_area=p.lobby_a,
+        location_note="东门",
+        contact_name="路人",
+        contact_phone="13600000000",
+    )
+    dispatched = services.request_create(
+        actor=p.clerk_a,
+        estate=p.estate_a,
+        kind="repair",
+        category="electrical",
+        urgency="urgent",
+        description="楼道灯不亮",
+        unit=with_entrance,
+        contact_phone="13600000001",
+    )
+    services.request_accept(actor=p.clerk_a, request=dispatched)
+    services.request_dispatch(
+        actor=p.dispatcher_a, request=dispatched, assignee=p.technician_a, team=p.team_a
+    )
+    callers = [p.clerk_a, p.security_a, p.technician_a, p.owner_a101, p.dispatcher_a]
+    seen = 0
+    for caller in callers:
+        client = ApiClient(caller, language="zh-hans")
+        for params in ({}, {"estate": p.estate_a.pk}):
+            listed = client.get("/requests", **params)
+            if listed.status_code == 404:  # an owner picks no estate of staff
+                continue
+            for line in listed.json()["items"]:
+                itself = client.get(f"/requests/{line['id']}").json()
+                assert line == {name: itself[name] for name in line}, caller.username
+                seen += 1
+    listed = {r["id"]: r for r in ApiClient(p.clerk_a).get("/requests").json()["items"]}
+    assert listed[dispatched.pk]["place"] == "1号楼 2单元 1502"
+    assert listed[dispatched.pk]["assignee"] == {
+        "id": p.technician_a.pk,
+        "name": p.technician_a.username,
+    }
+    assert listed[dispatched.pk]["team"] == {"id": p.team_a.pk, "name": p.team_a.name}
+    assert listed[dispatched.pk]["due_at"] is not None
+    owner_sees = ApiClient(p.owner_a101).get("/requests").json()["items"]
+    assert [r["id"] for r in owner_sees] == [owners] and owner_sees[0]["due_at"] is None
+    security_sees = ApiClient(p.security_a).get("/requests").json()["items"]
+    assert all("****" in r["contact_phone"] for r in security_sees)
+    technician_sees = ApiClient(p.technician_a).get("/requests").json()["items"]
+    assert [r["contact_phone"] for r in technician_sees] == ["13600000001"]
+    assert seen >= 14
 
 
 @pytest.mark.parametrize("one_estate", [False, True])

@@ -413,7 +413,7 @@ class TestQueue:
             cursor.execute("SET LOCAL enable_seqscan = off")
             assert "request_search" in rows.explain()
 
-    def test_a_buildings_index_holds_the_estate_its_count_checks(self, personas, queue_rows):
+    def test_the_indexes_the_queue_sorts_by_hold_the_estate_and_the_id(self, personas, queue_rows):
         building = personas.unit_a101.building
         rows = selectors.request_queue(
             personas.clerk_a, estate=personas.estate_a, filters=QueueFilters(building=building.pk)
@@ -426,12 +426,19 @@ class TestQueue:
         # the index's entries, where it read all of the estate's entries as well before.
         # (Which scan a plan takes depends on the table's statistics; the benchmark shows
         # the count at a million requests, docs/benchmarks.md.)
+        # A later page's ids come from the index alone (selectors.page_values).
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'request_building_recent'"
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+                "('request_building_recent', 'request_estate_recent')"
             )
-            (definition,) = cursor.fetchone()
-        assert definition.endswith("(building_id, created_at DESC) INCLUDE (estate_id)")
+            definitions = dict(cursor.fetchall())
+        assert definitions["request_building_recent"].endswith(
+            "(building_id, created_at DESC, id DESC) INCLUDE (estate_id)"
+        )
+        assert definitions["request_estate_recent"].endswith(
+            "(estate_id, created_at DESC, id DESC) INCLUDE (status, kind, category, urgency)"
+        )
 
     def test_the_grams_index_can_be_rebuilt_as_a_restore_does(self, personas):
         # pg_restore builds indexes with an empty search_path: the functions must find
@@ -570,24 +577,54 @@ class TestQueue:
         assert lines[made[2].pk].place == f"{p.lobby_a.name} · 东门"
         assert lines[made[0].pk].team == p.team_a.name and lines[made[0].pk].assignee == ""
 
-    def test_pages_of_fifty(self, personas):
-        make = ServiceRequest.objects.bulk_create
-        make(
+    @staticmethod
+    def _many(estate, count: int, **fields) -> None:
+        """`count` plain repairs in the estate, written at once; `fields` may be a callable
+        of the row's index."""
+        ServiceRequest.objects.bulk_create(
             ServiceRequest(
-                company=personas.company,
-                estate=personas.estate_a,
-                number=f"BX-{n}",
+                company=estate.company,
+                estate=estate,
+                number=f"BX-{estate.pk}-{n}",
                 kind=Kind.REPAIR,
                 category="plumbing",
                 channel="phone",
                 description="x",
+                **{name: value(n) if callable(value) else value for name, value in fields.items()},
             )
-            for n in range(51)
+            for n in range(count)
         )
+
+    def test_pages_of_fifty(self, personas):
+        self._many(personas.estate_a, 51)
         client = desk(personas)
         assert len(client.get(reverse("servicedesk:queue")).context["page"].object_list) == 50
         last = client.get(reverse("servicedesk:queue"), {"page": 2})
         assert len(last.context["page"].object_list) == 1
+
+    def test_later_pages_found_by_their_ids_hold_each_request_once_in_order(self, personas):
+        """A page after the first is read by its ids first (selectors.page_values): with
+        times that tie, filters and another estate's requests about, the pages must hold
+        exactly the rows, in the order, that reading each slice at once gives."""
+        p = personas
+        for estate, building in ((p.estate_a, p.building_a1), (p.estate_b, p.building_b1)):
+            self._many(estate, 23, building=lambda n, b=building: b if n % 3 else None)
+        moment = timezone.now() - dt.timedelta(days=1)
+        ServiceRequest.objects.filter(number__endswith="7").update(created_at=moment)
+        for filters in (QueueFilters(), QueueFilters(building=p.building_a1.pk)):
+            rows = selectors.request_queue(p.clerk_a, estate=p.estate_a, filters=filters)
+            expected = list(rows.values_list("pk", flat=True))
+            read = []
+            for start in range(0, len(expected), 5):
+                page = rows[start : start + 5]
+                direct = [v["pk"] for v in page.values("pk")]
+                by_ids = [v["pk"] for v in selectors.page_values(page, ("pk",))]
+                assert by_ids == direct
+                read += by_ids
+            assert read == expected and len(set(read)) == len(read)
+            assert (
+                ServiceRequest.objects.filter(pk__in=read).exclude(estate=p.estate_a).count() == 0
+            )
 
     def test_a_tab_total_taken_from_the_counts_matches_the_rows(self, personas):
         p = personas
