@@ -6,7 +6,8 @@ from itertools import groupby
 from django.db.models import Count, F, Prefetch, Q
 
 from jiayuan.accounts.models import User
-from jiayuan.core.access import VIEW, has_role_anywhere, roles_in_estate
+from jiayuan.core.access import VIEW, grants_of, has_role_anywhere, roles_in_estate
+from jiayuan.core.memo import Memo
 from jiayuan.core.roles import PHONE_READERS, Role
 from jiayuan.org.models import (
     Building,
@@ -21,6 +22,10 @@ from jiayuan.org.models import (
     current_residency,
 )
 
+# The estates of the switcher, by the grants that choose them; the grants themselves are
+# read on every request, so a revoked role drops its estates at once (decisions §35).
+_switcher = Memo("org.switcher_estates")  # keys: (superuser, grants)
+
 
 def estates_for_switcher(user) -> list[Estate]:
     """The estates a staff member works in, through a staff role; residents have none to
@@ -28,12 +33,23 @@ def estates_for_switcher(user) -> list[Estate]:
     open there, and the resident's rule would cost every page a subquery."""
     if not has_role_anywhere(user, Role.values) and not user.is_superuser:
         return []
-    return list(
+    chosen_by = (user.is_superuser, grants_of(user))
+    return list(_switcher.get(chosen_by, lambda: _estates_to_switch(user)))
+
+
+def _estates_to_switch(user) -> tuple[Estate, ...]:
+    return tuple(
         Estate.objects.restrict(user, VIEW, staff_only=True)
         .filter(is_active=True)
         .select_related("company")
         .order_by("company__name", "name")
     )
+
+
+def forget_estates_to_switch(**_signal) -> None:
+    """An estate or a company was saved or deleted: its name, its state or the estates of a
+    company-wide role may have changed (post_save and post_delete of both)."""
+    _switcher.forget(lambda key: True)
 
 
 def current_estate_for(estates: list[Estate], chosen_id) -> Estate | None:

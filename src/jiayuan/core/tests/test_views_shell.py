@@ -9,6 +9,7 @@ from django.urls import include, path, reverse
 from django.utils import translation
 
 from jiayuan.core.middleware import ESTATE_SESSION_KEY
+from jiayuan.core.roles import Role
 from jiayuan.core.templatetags.shell import menu_for
 from jiayuan.org.models import Estate, Residency, Resident
 
@@ -173,6 +174,45 @@ class TestEstateSwitch:
         assert client.post(self.url, {"estate": p.estate_a.pk}).status_code == 302
         # As an owner they still see their home's estate where owners see it.
         assert Estate.objects.restrict(p.clerk_a).filter(pk=p.estate_b.pk).exists()
+
+    def test_a_role_given_or_taken_moves_the_switcher_on_the_next_page(self, personas):
+        """The switcher's estates are kept per process by the grants that choose them
+        (decisions §35); the grants are read on every request."""
+        from jiayuan.org import services as org_services
+
+        p = personas
+        client = p.client_for(p.clerk_a)
+        assert p.estate_b.name not in client.get("/").content.decode()
+        role = org_services.membership_grant(
+            actor=p.company_admin, user=p.clerk_a, estate=p.estate_b, role=Role.SERVICE_DESK
+        )
+        html = client.get("/").content.decode()
+        assert 'name="estate"' in html and p.estate_b.name in html
+        org_services.membership_revoke(actor=p.company_admin, membership=role)
+        html = client.get("/").content.decode()
+        assert 'name="estate"' not in html and p.estate_b.name not in html
+        assert client.post(self.url, {"estate": p.estate_b.pk}).status_code == 404
+
+    def test_a_renamed_or_closed_estate_shows_so_on_the_next_page(self, personas):
+        from jiayuan.org import services as org_services
+
+        p = personas
+        client = p.client_for(p.company_admin)
+
+        def switcher() -> str:
+            html = client.get("/").content.decode()
+            start = html.index('name="estate"')
+            return html[start : html.index("</select>", start)]
+
+        assert p.estate_b.name in switcher()
+        org_services.estate_update(actor=p.company_admin, estate=p.estate_b, name="<b>新城</b>")
+        assert "&lt;b&gt;新城&lt;/b&gt;" in switcher()
+        closed = Estate.objects.get(pk=p.estate_b.pk)
+        closed.is_active = False
+        closed.save()  # not through a service: the switcher still follows
+        html = client.get("/").content.decode()
+        assert 'name="estate"' not in html  # one estate left: its name, no switcher
+        assert f">{p.estate_a.name}</span>" in html and "新城" not in html.split("</header>")[0]
 
     def test_residents_have_no_estate_to_switch(self, personas):
         response = personas.client_for(personas.owner_a101).post(
