@@ -139,7 +139,7 @@ def queue_rows(context, lines: list[QueueLine]):
                 status=escape(line.status),
                 status_label=escape(statuses.get(line.status, line.status)),
                 due=due_badge_html(line.due_at, now, zone),
-                age=_time(line.created_at, timesince(line.created_at), zone),
+                age=_time(line.created_at, timesince(line.created_at, now), zone),
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 - every value is escaped above
