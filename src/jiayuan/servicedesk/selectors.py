@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Count, F, Func, Lookup, Prefetch, Q, QuerySet, TextField
+from django.db.models import Count, F, Func, Lookup, Prefetch, Q, QuerySet, TextField, Window
 from django.utils import timezone
 
 from jiayuan.core.access import VIEW, get_visible
@@ -209,7 +209,23 @@ def queue_lines(rows: QuerySet) -> list[QueueLine]:
     The places and the names of the people, reporters and teams are read apart, in one
     query each for the page: joined, a search for a common word made PostgreSQL join each
     of its thousands of matches before sorting (§30)."""
-    values = page_values(rows, _QUEUE_VALUES)
+    return _queue_lines(page_values(rows, _QUEUE_VALUES))
+
+
+def counted_queue_page(rows: QuerySet, number: int, size: int) -> tuple[int, list[QueueLine]]:
+    """Page `number` (from 1) of a searched request_queue() and how many requests match, read
+    by one statement; (0, []) when the page lies past the end, whose count is then unknown.
+
+    A search's matches are all read to be counted: their grams' bitmap, then each row's text
+    to check the words. Counted apart, as the paginator does, PostgreSQL read the same
+    thousands of rows a second time to sort them for the page (5 ms each; decisions §36)."""
+    start = (number - 1) * size
+    counted = rows.prefetch_related(None).annotate(matching=Window(Count("pk")))
+    values = list(counted.values(*_QUEUE_VALUES, "matching")[start : start + size])
+    return (values[0]["matching"] if values else 0), _queue_lines(values)
+
+
+def _queue_lines(values: list[dict]) -> list[QueueLine]:
     place = page_places(values)
     people = staff_names(values)
     reporters = _names(Resident, _ids(values, "reporter_id"))

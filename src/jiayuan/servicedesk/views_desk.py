@@ -141,6 +141,38 @@ def _tab_total(filters, counts: dict[str, int]) -> int | None:
 # ----------------------------------------------------------------------------- queue
 
 
+def _queue_page(request, rows, filters, counts: dict[str, int]):
+    """The queue's page of lines. A search's page comes with its count in one statement
+    (selectors.counted_queue_page); any other count is the tabs' or the paginator's."""
+    total = _tab_total(filters, counts)
+    if total is None and filters.search:
+        number = _asked_page(request)
+        if number is not None:
+            total, lines = selectors.counted_queue_page(rows, number, PAGE_SIZE)
+            if lines:
+                page = _page(request, rows, total)
+                page.object_list = lines
+                return page
+            total = None  # past the end: the paginator counts and shows the last page
+    page = _page(request, rows, total)
+    page.object_list = selectors.queue_lines(page.object_list)
+    return page
+
+
+def _asked_page(request) -> int | None:
+    """The page number asked for, as the paginator reads it (none or not a number: 1);
+    None for a number below 1 or past any count, which the paginator turns into the last
+    page without reading a row."""
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        return 1
+    return number if 1 <= number <= _PAST_ANY_PAGE else None
+
+
+_PAST_ANY_PAGE = 2**31 // PAGE_SIZE
+
+
 def _tab_url(request, **changes) -> str:
     """The queue's current query with `changes` (None drops a key), back on page one."""
     query = request.GET.copy()
@@ -193,11 +225,9 @@ def queue(request):
     filters = form.filters()
     rows = selectors.request_queue(request.user, estate=estate, filters=filters)
     counts = selectors.status_counts(request.user, estate=estate)
-    page = _page(request, rows, _tab_total(filters, counts))
-    page.object_list = selectors.queue_lines(page.object_list)
     context = {
         "filters": form,
-        "page": page,
+        "page": _queue_page(request, rows, filters, counts),
         "tabs": _tabs(request, counts, filters),
         "can_record": _has_role(request.user, estate, DESK_ROLES),
         "can_manage": _has_role(request.user, estate, MANAGERS),

@@ -581,6 +581,7 @@ class TestQueue:
     def _many(estate, count: int, **fields) -> None:
         """`count` plain repairs in the estate, written at once; `fields` may be a callable
         of the row's index."""
+        fields = {"description": "x"} | fields
         ServiceRequest.objects.bulk_create(
             ServiceRequest(
                 company=estate.company,
@@ -589,7 +590,6 @@ class TestQueue:
                 kind=Kind.REPAIR,
                 category="plumbing",
                 channel="phone",
-                description="x",
                 **{name: value(n) if callable(value) else value for name, value in fields.items()},
             )
             for n in range(count)
@@ -625,6 +625,42 @@ class TestQueue:
             assert (
                 ServiceRequest.objects.filter(pk__in=read).exclude(estate=p.estate_a).count() == 0
             )
+
+    def test_a_searched_page_counted_with_its_rows_is_the_paginators_page(self, personas):
+        """A search's page comes with its count from one statement
+        (selectors.counted_queue_page): for every way of asking for a page, the queue must
+        show the page number, the count and the lines the paginator alone gives, with tied
+        times and another estate's matches about."""
+        p = personas
+        for estate in (p.estate_a, p.estate_b):
+            self._many(estate, 130, description=lambda n: "水龙头漏水" if n % 4 else "门锁坏了")
+        moment = timezone.now() - dt.timedelta(days=1)
+        ServiceRequest.objects.filter(number__endswith="3").update(created_at=moment)
+        rows = selectors.request_queue(
+            p.clerk_a, estate=p.estate_a, filters=QueueFilters(search="水龙头")
+        )
+        expected = list(rows.values_list("pk", flat=True))
+        assert len(expected) == 97  # 130 less the 33 whose index is a multiple of 4
+        client = desk(p)
+        for asked, number in (
+            (None, 1),
+            ("1", 1),
+            ("2", 2),
+            ("3", 2),  # past the end, below 1 or beyond any count: the last page
+            ("0", 2),
+            ("-2", 2),
+            ("9" * 30, 2),
+            ("abc", 1),  # not a number: the first
+            ("2.5", 1),
+        ):
+            query = {"q": "水龙头"} | ({"page": asked} if asked else {})
+            page = client.get(reverse("servicedesk:queue"), query).context["page"]
+            start = (number - 1) * 50
+            assert page.number == number, asked
+            assert page.paginator.count == len(expected), asked
+            assert [line.pk for line in page.object_list] == expected[start : start + 50], asked
+        empty = client.get(reverse("servicedesk:queue"), {"q": "没有这个词"}).context["page"]
+        assert (empty.number, empty.paginator.count, list(empty.object_list)) == (1, 0, [])
 
     def test_a_tab_total_taken_from_the_counts_matches_the_rows(self, personas):
         p = personas
