@@ -1,6 +1,6 @@
 """The web server of the request-creation load benchmark (bench/request_create_load.py):
-the product as `jiayuan start` serves it (waitress, 8 threads), plus reference endpoints
-measured beside it in the same process:
+the product as `jiayuan start` serves it (waitress, with its threads per process), plus
+reference endpoints measured beside it in the same process:
 
 - POST /bench/minimal-insert: inserts the same rows as an owner's request creation (the
   request, its three SLA clocks, its triage classification and its audit event) in one
@@ -170,6 +170,7 @@ def serve(port: int, owners: int, setup_file: str, processes: int = 1) -> None:
     from django.conf import settings
     from waitress import serve as waitress_serve
 
+    from jiayuan.core.management.commands.start import WEB_THREADS
     from jiayuan.wsgi import application
 
     # Pages name their static files; the hashed manifest is a deployment step, not needed here.
@@ -180,22 +181,33 @@ def serve(port: int, owners: int, setup_file: str, processes: int = 1) -> None:
     setup = prepare(owners)
     urlpatterns.extend([path("bench/", _reference_api().urls), path("", include("jiayuan.urls"))])
     settings.ROOT_URLCONF = __name__
+    # The same server settings as `jiayuan start`, in `processes` processes, each on a port
+    # of its own (`port`, then free ones) so the clients can be shared out evenly, as a load
+    # balancer in front of them would share them. On one shared socket, which process took
+    # a keep-alive connection was left to chance: one could serve 10 clients, the other 6.
+    listeners = [socket.create_server(("127.0.0.1", port), backlog=1024)]
+    listeners += [
+        socket.create_server(("127.0.0.1", 0), backlog=1024) for _ in range(processes - 1)
+    ]
+    setup["ports"] = [listener.getsockname()[1] for listener in listeners]
     with open(setup_file + ".part", "w") as handle:
         json.dump(setup, handle)
     os.replace(setup_file + ".part", setup_file)
-    # The same server settings as `jiayuan start`, in `processes` processes sharing one
-    # listening socket (each child opens its own database connections).
     from django.db import connections
 
-    connections.close_all()
-    listener = socket.create_server(("127.0.0.1", port), backlog=1024)
+    connections.close_all()  # each child opens its own database connections
     children = []
-    for _ in range(processes - 1):
+    mine = listeners[0]
+    for listener in listeners[1:]:
         pid = os.fork()
         if pid == 0:
             children.clear()
+            mine = listener
             break
         children.append(pid)
+    for listener in listeners:
+        if listener is not mine:
+            listener.close()
 
     def stop(signum, frame):
         for child in children:
@@ -203,7 +215,7 @@ def serve(port: int, owners: int, setup_file: str, processes: int = 1) -> None:
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    waitress_serve(application, sockets=[listener], threads=8, ident="jiayuan")
+    waitress_serve(application, sockets=[mine], threads=WEB_THREADS, ident="jiayuan")
 
 
 if __name__ == "__main__":

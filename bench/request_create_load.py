@@ -1,6 +1,9 @@
 """Owners creating requests at once: 16 clients post new repairs to the product's
 `POST /api/v1/requests` over keep-alive HTTP connections to the server `jiayuan start` runs
-(waitress, 8 threads), on PostgreSQL, with the triage model trained. Each client speaks for
+(waitress, 3 threads a process), on PostgreSQL, with the triage model trained. With
+`--processes N` the server runs N such processes, each on its own port, and the clients
+are shared out among them evenly, as the deployment guide's proxy shares them (one process
+a CPU core). Each client speaks for
 60 owners of its own in turn (each with a flat and an API token), one fault per owner and
 category, so every report is a new fault (a repeat of an open one joins it: the duplicate
 path, tested in test_incidents). Measured in the same run, against the same server and
@@ -12,6 +15,7 @@ database:
 - bare Ninja: an endpoint that parses the body and answers without the database.
 
     .venv/bin/python bench/request_create_load.py                   # 16 clients, 3 × 10 s
+    .venv/bin/python bench/request_create_load.py --processes 2     # one a core, here
     .venv/bin/python bench/request_create_load.py --clients 32 --seconds 20
 
 The endpoints take turns in rounds so a slow minute of the machine hits all of them. It
@@ -233,9 +237,11 @@ def _client(port, path, owners, estate, stop_at, result, lock, turn):
 
 def load(port: int, setup: dict, result: Result, path: str, clients: int, seconds: float):
     """`clients` threads, each posting for its own owners for `seconds`; adds to `result`.
-    Each client's turns go on across calls, one count per endpoint (`setup["turns"]`)."""
+    Each client's turns go on across calls, one count per endpoint (`setup["turns"]`). The
+    clients take the web processes' ports in turn, so each process serves an equal share."""
     lock = threading.Lock()
     owners = setup["owners"]
+    ports = setup.get("ports") or [port]
     turns = setup.setdefault("turns", {}).setdefault(
         path, [itertools.count() for _ in range(clients)]
     )
@@ -243,7 +249,10 @@ def load(port: int, setup: dict, result: Result, path: str, clients: int, second
     threads = [
         threading.Thread(
             target=_client,
-            args=(port, path, owners[i::clients], setup["estate"], stop_at, result, lock, turns[i]),
+            args=(
+                *(ports[i % len(ports)], path, owners[i::clients], setup["estate"]),
+                *(stop_at, result, lock, turns[i]),
+            ),
         )
         for i in range(clients)
     ]
@@ -316,7 +325,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     parser.add_argument(
-        "--processes", type=int, default=1, help="web server processes (8 threads each)"
+        "--processes", type=int, default=1, help="web server processes, each on its own port"
     )
     args = parser.parse_args()
     print(

@@ -22,13 +22,16 @@ def test_the_scale_benchmark_generates_and_times_every_scenario(settings):
     assert 0 < found["api: search a word"] < 150
 
 
-def test_the_load_benchmark_counts_every_created_request(tmp_path):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_the_load_benchmark_counts_every_created_request(tmp_path, processes):
+    """With two web processes, each on its own port, the clients are shared between them."""
     bench = load_bench("request_create_load")
     results, check = bench.run(
         f"sqlite:///{tmp_path / 'load.sqlite3'}",
         clients=2,
         seconds=0.5,
         rounds=1,
+        processes=processes,
         progress=lambda *a: None,
     )
     assert [r.name for r in results] == ["product create", "minimal insert", "bare Ninja"]
