@@ -212,9 +212,11 @@ def queue_lines(rows: QuerySet) -> list[QueueLine]:
     return _queue_lines(page_values(rows, _QUEUE_VALUES))
 
 
-def counted_queue_page(rows: QuerySet, number: int, size: int) -> tuple[int, list[QueueLine]]:
+def counted_queue_page(
+    rows: QuerySet, number: int, size: int
+) -> tuple[int, list[QueueLine]] | None:
     """Page `number` (from 1) of a searched request_queue() and how many requests match, read
-    by one statement; (0, []) when the page lies past the end, whose count is then unknown.
+    by one statement; None when the page lies past the end, whose count is then unknown.
 
     A search's matches are all read to be counted: their grams' bitmap, then each row's text
     to check the words. Counted apart, as the paginator does, PostgreSQL read the same
@@ -222,7 +224,7 @@ def counted_queue_page(rows: QuerySet, number: int, size: int) -> tuple[int, lis
     start = (number - 1) * size
     counted = rows.prefetch_related(None).annotate(matching=Window(Count("pk")))
     values = list(counted.values(*_QUEUE_VALUES, "matching")[start : start + size])
-    return (values[0]["matching"] if values else 0), _queue_lines(values)
+    return (values[0]["matching"], _queue_lines(values)) if values else None
 
 
 def _queue_lines(values: list[dict]) -> list[QueueLine]:

@@ -145,17 +145,13 @@ def _queue_page(request, rows, filters, counts: dict[str, int]):
     """The queue's page of lines. A search's page comes with its count in one statement
     (selectors.counted_queue_page); any other count is the tabs' or the paginator's."""
     total = _tab_total(filters, counts)
-    if total is None and filters.search:
-        number = _asked_page(request)
-        if number is not None:
-            total, lines = selectors.counted_queue_page(rows, number, PAGE_SIZE)
-            if lines:
-                page = _page(request, rows, total)
-                page.object_list = lines
-                return page
-            total = None  # past the end: the paginator counts and shows the last page
+    number = _asked_page(request) if total is None and filters.search else None
+    # Past the end (None), the paginator counts and shows the last page.
+    counted = selectors.counted_queue_page(rows, number, PAGE_SIZE) if number else None
+    if counted:
+        total, lines = counted
     page = _page(request, rows, total)
-    page.object_list = selectors.queue_lines(page.object_list)
+    page.object_list = lines if counted else selectors.queue_lines(page.object_list)
     return page
 
 
