@@ -170,6 +170,8 @@ def _databases() -> dict:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     elif default["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with small batches inserted as VALUES (decisions §38).
+        default["ENGINE"] = "jiayuan.core.postgresql"
         default.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
         # Values travel apart from the statement. Nothing is prepared, so every statement is
         # planned for its values, except on the hot paths that ask for it (core.db).

@@ -198,32 +198,61 @@ def _request_lines(user, rows, estate: Estate | None) -> list[dict]:
     estates.update(Estate.objects.only("pk", "company_id").in_bulk(missing))
     staff_reads = {pk: not _for_owner(user, each) for pk, each in estates.items()}
     place = selectors.page_places(values)
-    people = selectors.staff_names(values)
-    teams = selectors.team_names(values)
-    labels = {name: choice_labels(ServiceRequest, name) for name in _LABELLED}
-
-    def named(names: dict[int, str], pk: int | None) -> dict | None:
-        return None if pk is None else {"id": pk, "name": names.get(pk, "")}
-
+    named = _Named(people=selectors.staff_names(values), teams=selectors.team_names(values))
     return [
-        {
-            **{name: v[name] for name in _LINE_COPIED},
-            **{f"{name}_label": labels[name].get(v[name], v[name]) for name in _LABELLED},
-            "place": place(v),
-            "contact_phone": selectors.phone_shown(
-                user,
-                phone=v["contact_phone"],
-                reporter_user_id=v["reporter_user_id"],
-                assignee_id=v["assignee_id"],
-                estate=estates[v["estate_id"]],
-            ),
-            "first_contact": named(people, v["first_contact_id"]),
-            "assignee": named(people, v["assignee_id"]),
-            "team": named(teams, v["team_id"]),
-            "due_at": v["due_at"] if staff_reads[v["estate_id"]] else None,
-        }
+        _worded_line(user, v, estates[v["estate_id"]], staff_reads[v["estate_id"]], place(v), named)
         for v in values
     ]
+
+
+def _request_line(user, request: ServiceRequest) -> dict:
+    """A request in hand (just created, its people and team read along), worded as a line
+    of the list: as a plain dict, not through RequestOut's getter, field by field."""
+    v = {name: getattr(request, name) for name in _LINE_VALUES}
+    named = _Named(
+        people={
+            person.pk: person.get_short_name()
+            for person in (request.first_contact, request.assignee)
+            if person is not None
+        },
+        teams={request.team_id: request.team.name} if request.team_id else {},
+    )
+    staff_reads = not _for_owner(user, request.estate)
+    return _worded_line(user, v, request.estate, staff_reads, request.place_label, named)
+
+
+class _Named:
+    """The names lines show: the choices' labels, and their people's and teams' by id."""
+
+    def __init__(self, *, people: dict[int, str], teams: dict[int, str]):
+        self.people, self.teams = people, teams
+        self.labels = {name: choice_labels(ServiceRequest, name) for name in _LABELLED}
+
+    def person(self, pk: int | None) -> dict | None:
+        return None if pk is None else {"id": pk, "name": self.people.get(pk, "")}
+
+    def team(self, pk: int | None) -> dict | None:
+        return None if pk is None else {"id": pk, "name": self.teams.get(pk, "")}
+
+
+def _worded_line(user, v: dict, estate, staff_reads: bool, place: str, named: _Named) -> dict:
+    labels = named.labels
+    return {
+        **{name: v[name] for name in _LINE_COPIED},
+        **{f"{name}_label": labels[name].get(v[name], v[name]) for name in _LABELLED},
+        "place": place,
+        "contact_phone": selectors.phone_shown(
+            user,
+            phone=v["contact_phone"],
+            reporter_user_id=v["reporter_user_id"],
+            assignee_id=v["assignee_id"],
+            estate=estate,
+        ),
+        "first_contact": named.person(v["first_contact_id"]),
+        "assignee": named.person(v["assignee_id"]),
+        "team": named.team(v["team_id"]),
+        "due_at": v["due_at"] if staff_reads else None,
+    }
 
 
 class ActionOut(Schema):
@@ -684,7 +713,7 @@ def _reported_place(user, estate_id: int, unit_id: int | None):
     return estate, unit, homes
 
 
-@router.post("", response={201: RequestOut, **WRITE_ERRORS})
+@router.post("", response={201: RequestLineOut, **WRITE_ERRORS})
 def create_request(request, payload: RequestIn):
     """An owner reports (about their own unit or a common area of their estate), or the desk
     records a call, a visit or what staff found (naming the resident if there is one).
@@ -720,7 +749,7 @@ def create_request(request, payload: RequestIn):
             ),
             homes=homes,
         )
-    return Status(201, created)
+        return Status(201, _request_line(user, created))
 
 
 @router.get("/{request_id}", response={200: RequestDetailOut, **READ_ERRORS})

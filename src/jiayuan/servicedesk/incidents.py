@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from jiayuan.core.access import CHANGE, VIEW, ensure_allowed, roles_in_estate
 from jiayuan.core.audit import record_event
 from jiayuan.core.cleaning import clean_text
+from jiayuan.core.db import columns_of, models_read
 from jiayuan.core.taxonomy import Category
 from jiayuan.servicedesk import services, workflow
 from jiayuan.servicedesk.events import DeskEvent
@@ -171,7 +172,11 @@ def _place_sql(request: ServiceRequest) -> tuple[str, list] | None:
 
 
 # What the likeness and the link read of a candidate.
-CANDIDATE_COLUMNS = "id, created_at, description, unit_id, common_area_id, urgency"
+CANDIDATE_FIELDS = ("id", "created_at", "description", "unit_id", "common_area_id", "urgency")
+_CANDIDATES_FROM = (
+    f"SELECT {columns_of(ServiceRequest, 'r', CANDIDATE_FIELDS)} "  # noqa: S608 - ours
+    f"FROM {ServiceRequest._meta.db_table} r"
+)
 _OPEN_STATUSES = sorted(UNRESOLVED)
 
 
@@ -191,8 +196,7 @@ def candidates(request: ServiceRequest, *, at_intake: bool = False) -> list[Serv
     adapt = connection.ops.adapt_datetimefield_value
     statuses = ", ".join(["%s"] * len(_OPEN_STATUSES))
     sql = (
-        f"SELECT {CANDIDATE_COLUMNS} FROM {ServiceRequest._meta.db_table} "  # noqa: S608 - ours
-        f"WHERE kind = %s AND category = %s AND parent_id IS NULL "
+        f"{_CANDIDATES_FROM} WHERE kind = %s AND category = %s AND parent_id IS NULL "
         f"AND status IN ({statuses}) AND created_at >= %s AND created_at <= %s AND id <> %s "
         f"AND {where}"
     )
@@ -213,7 +217,7 @@ def candidates(request: ServiceRequest, *, at_intake: bool = False) -> list[Serv
         params += [request.pk, DuplicateSuggestion.Decision.PENDING]
     sql += " ORDER BY created_at DESC, id DESC LIMIT 20"
     found = []
-    for row in ServiceRequest.objects.raw(sql, params):
+    for row in models_read(ServiceRequest, sql, params, fields=CANDIDATE_FIELDS):
         row.score = likeness(request, row)
         found.append(row)
     return sorted(found, key=lambda row: -row.score)

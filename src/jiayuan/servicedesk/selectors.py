@@ -11,6 +11,7 @@ from django.db.models import Count, F, Func, Lookup, Prefetch, Q, QuerySet, Text
 from django.utils import timezone
 
 from jiayuan.core.access import VIEW, get_visible
+from jiayuan.core.db import columns_of, models_read
 from jiayuan.core.models import AuditEvent
 from jiayuan.core.phones import mask_mobile
 from jiayuan.core.taxonomy import Category
@@ -600,14 +601,16 @@ def reply_templates(user, company=None, *, kind: str = "") -> QuerySet:
 
 
 def _unit_sql(extra_columns: str = "", joins: str = "", where: str = "") -> str:
-    """The unit with its estate's company and name and its building's name."""
+    """The unit with its estate's company and name and its building's name (UNIT_EXTRAS)."""
     unit, estate, building = Unit._meta.db_table, Estate._meta.db_table, Building._meta.db_table
     return (
-        "SELECT u.*, e.company_id AS estate_company_id, e.name AS estate_name, "  # noqa: S608
-        f"b.name AS building_name{extra_columns} FROM {unit} u "
-        f"JOIN {estate} e ON e.id = u.estate_id JOIN {building} b ON b.id = u.building_id"
-        f"{joins} WHERE {where}"
+        f"SELECT {columns_of(Unit, 'u')}, e.company_id, e.name, b.name{extra_columns} "  # noqa: S608
+        f"FROM {unit} u JOIN {estate} e ON e.id = u.estate_id "
+        f"JOIN {building} b ON b.id = u.building_id{joins} WHERE {where}"
     )
+
+
+UNIT_EXTRAS = ("estate_company_id", "estate_name", "building_name")
 
 
 def _with_estate(unit: Unit) -> Unit:
@@ -628,8 +631,8 @@ UNIT_SQL = _unit_sql(where="u.id = %s AND u.estate_id = %s")
 def unit_with_estate(estate_id: int, unit_id: int) -> Unit | None:
     """The unit if it is in the estate, with its estate and building read along (their id,
     company and name; any other field is read when asked for)."""
-    unit = next(iter(Unit.objects.raw(UNIT_SQL, [unit_id, estate_id])), None)
-    return _with_estate(unit) if unit is not None else None
+    found = models_read(Unit, UNIT_SQL, [unit_id, estate_id], extras=UNIT_EXTRAS)
+    return _with_estate(found[0]) if found else None
 
 
 RESIDENT_FIELDS = [field.attname for field in Resident._meta.concrete_fields]
@@ -638,7 +641,7 @@ RESIDENT_FIELDS = [field.attname for field in Resident._meta.concrete_fields]
 def _homes_sql() -> str:
     residency, resident = Residency._meta.db_table, Resident._meta.db_table
     return _unit_sql(
-        extra_columns="".join(f", p.{name} AS resident__{name}" for name in RESIDENT_FIELDS),
+        extra_columns=f", {columns_of(Resident, 'p')}",
         joins=f" JOIN {residency} r ON r.unit_id = u.id JOIN {resident} p ON p.id = r.resident_id",
         where=f"p.user_id = %s AND u.estate_id = %s AND {CURRENT_RESIDENCY_SQL.format(alias='r')}",
     )
@@ -646,6 +649,7 @@ def _homes_sql() -> str:
 
 # Every owner's report reads their homes, with the flats (decisions §28).
 HOMES_SQL = _homes_sql()
+HOMES_EXTRAS = (*UNIT_EXTRAS, *(f"resident__{name}" for name in RESIDENT_FIELDS))
 
 
 def homes_in(user, estate_id: int) -> list[Resident]:
@@ -654,7 +658,7 @@ def homes_in(user, estate_id: int) -> list[Resident]:
     unit_with_estate() gives them)."""
     today = connection.ops.adapt_datefield_value(timezone.localdate())
     homes = []
-    for unit in Unit.objects.raw(HOMES_SQL, [user.pk, estate_id, today]):
+    for unit in models_read(Unit, HOMES_SQL, [user.pk, estate_id, today], extras=HOMES_EXTRAS):
         values = [getattr(unit, f"resident__{name}") for name in RESIDENT_FIELDS]
         resident = Resident.from_db(unit._state.db, RESIDENT_FIELDS, values)
         resident.home_unit_id, resident.home_unit = unit.pk, _with_estate(unit)

@@ -1,5 +1,7 @@
 """PostgreSQL connections (core.db): prepared statements only where a hot path asks for
-them (decisions §29), and times read by psycopg's compiled parser (decisions §33)."""
+them (decisions §29), times read by psycopg's compiled parser (decisions §33), and small
+batches inserted as VALUES (core.postgresql, decisions §38), and models read by written-out
+statements."""
 
 import datetime as dt
 import zoneinfo
@@ -7,9 +9,11 @@ import zoneinfo
 import psycopg
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
-from jiayuan.core.db import prepared_statements, read_times_in_c
+from jiayuan.core.db import columns_of, models_read, prepared_statements, read_times_in_c
 from jiayuan.core.models import AuditEvent
+from jiayuan.core.postgresql.compiler import UNNEST_FROM_ROWS
 from jiayuan.org.models import Company
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +123,80 @@ def test_the_compiled_reader_is_left_out_when_the_zones_differ(monkeypatch):
     read_times_in_c(sender=None, connection=wrapper)
     loader = session.adapters.get_loader(oid, psycopg.pq.Format.TEXT)
     assert loader.__name__ == "UtcTimestamptzLoader"
+
+
+# ----------------------------------------------------------------------------- small batches
+
+
+@pytest.mark.parametrize(
+    "rows, unnest",
+    [(2, False), (UNNEST_FROM_ROWS - 1, False), (UNNEST_FROM_ROWS, True), (40, True)],
+)
+def test_a_batch_of_a_few_rows_is_inserted_as_values_and_a_larger_one_as_arrays(rows, unnest):
+    """Decisions §38: both ways store the same rows; only PostgreSQL has the arrays."""
+    made = [
+        AuditEvent(code="test.batch", target_label=f"<b>{n}</b>'", at=TIMES[n % len(TIMES)])
+        for n in range(rows)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        AuditEvent.objects.bulk_create(made)
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1
+    assert ("UNNEST(" in inserts[0]) == (unnest and connection.vendor == "postgresql")
+    stored = AuditEvent.objects.filter(code="test.batch").order_by("pk")
+    assert [(e.target_label, e.at) for e in stored] == [(e.target_label, e.at) for e in made]
+    assert [e.pk for e in stored] == [e.pk for e in made]
+
+
+# ----------------------------------------------------------------------------- written-out reads
+
+
+def test_a_written_out_read_gives_what_the_orm_gives_with_its_extra_columns():
+    events = [
+        AuditEvent.objects.create(
+            code="test.read", target_label=f"<script>{n}</script>", at=at, before={"n": n}
+        )
+        for n, at in enumerate(TIMES)
+    ]
+    table = AuditEvent._meta.db_table
+    sql = (
+        f"SELECT {columns_of(AuditEvent, 'a')}, a.id * 2, upper(a.code) "  # noqa: S608
+        f"FROM {table} a WHERE a.code = %s ORDER BY a.id"
+    )
+    read = models_read(AuditEvent, sql, ["test.read"], extras=("doubled", "shouted"))
+    assert [e.pk for e in read] == [e.pk for e in events]
+    orms_read = AuditEvent.objects.filter(code="test.read").order_by("pk")
+    for mine, orms in zip(read, orms_read, strict=True):
+        # Converted as the ORM converts: times (text on SQLite) and JSON come back the same.
+        for field in AuditEvent._meta.concrete_fields:
+            assert getattr(mine, field.attname) == getattr(orms, field.attname), field.name
+        assert mine.at.tzinfo is not None and mine.before == orms.before
+        assert (mine.doubled, mine.shouted) == (mine.pk * 2, "TEST.READ")
+        assert not mine._state.adding and mine._state.db == "default"
+
+
+def test_a_written_out_read_of_some_fields_defers_the_others():
+    event = AuditEvent.objects.create(code="test.some", target_label="label")
+    sql = f"SELECT {columns_of(AuditEvent, 'a', ['code', 'id'])} FROM {AuditEvent._meta.db_table} a"  # noqa: S608
+    (read,) = models_read(AuditEvent, sql + " WHERE a.id = %s", [event.pk], fields=["code", "id"])
+    assert read.get_deferred_fields() == {
+        f.attname for f in AuditEvent._meta.concrete_fields if f.attname not in ("id", "code")
+    }
+    assert (read.pk, read.code) == (event.pk, "test.some")
+    assert read.target_label == "label"  # a deferred field is read when asked for
+    assert models_read(AuditEvent, sql + " WHERE a.id = %s", [-1], fields=["code", "id"]) == []
+
+
+def test_a_written_out_read_refuses_a_field_the_model_has_not():
+    with pytest.raises(ValueError, match="no column for"):
+        columns_of(AuditEvent, "a", ["code", "shoe_size"])
+    sql = f"SELECT a.id FROM {AuditEvent._meta.db_table} a"  # noqa: S608
+    with pytest.raises(ValueError, match="no column for"):
+        models_read(AuditEvent, sql, [], fields=["id", "shoe_size"])
+
+
+def test_extra_columns_must_match_the_statement():
+    AuditEvent.objects.create(code="test.extra")
+    sql = f"SELECT {columns_of(AuditEvent, 'a')}, 1 FROM {AuditEvent._meta.db_table} a"  # noqa: S608
+    with pytest.raises(ValueError):
+        models_read(AuditEvent, sql, [], extras=("one", "two"))

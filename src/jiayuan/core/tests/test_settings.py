@@ -115,7 +115,7 @@ def test_database_url_selects_postgresql(tmp_path):
     env = isolated_env(tmp_path, DATABASE_URL="postgres://someone@db.example:5432/jiayuan")
     result = run_jiayuan(show_engine, env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql"
+    assert result.stdout.strip().splitlines()[-1] == "jiayuan.core.postgresql"
 
 
 def test_the_web_server_freezes_what_start_up_made(tmp_path):

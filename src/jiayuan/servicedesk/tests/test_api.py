@@ -108,6 +108,50 @@ def test_the_desk_records_a_call_and_becomes_first_contact(personas):
     assert "investigate" in actions_of(detail)
 
 
+def test_the_answer_to_a_report_says_what_the_request_itself_says(personas):
+    """The new request is answered as a line of the list, worded from the row in hand
+    (api._request_line): it must equal the same fields of the request's own answer, for an
+    owner and for staff recording a call, named or known by their username only."""
+    p = personas
+    p.clerk_a.name = ""  # named by the username then
+    p.clerk_a.save()
+    reports = [
+        (p.owner_a101, {"unit": p.unit_a101.pk}),
+        (p.owner_a101, {"unit": None, "common_area": p.lobby_a.pk, "location_note": "<b>东门</b>"}),
+        (
+            p.clerk_a,
+            {
+                "kind": "complaint",
+                "category": "noise_neighbor",
+                "unit": p.unit_a102.pk,
+                "channel": "phone",
+                "reporter": p.resident_a102.pk,
+            },
+        ),
+        (
+            p.manager_a,
+            {
+                "channel": "staff",
+                "unit": None,
+                "common_area": p.lobby_a.pk,
+                "contact_phone": "13600000000",
+            },
+        ),
+    ]
+    for caller, changes in reports:
+        client = ApiClient(caller, language="zh-hans")
+        answer = owner_report(p, client, **changes)
+        assert answer.status_code == 201, answer.content
+        line = answer.json()
+        itself = client.get(f"/requests/{line['id']}").json()
+        assert line == {name: itself[name] for name in line}, caller.username
+        assert line["kind_label"] and line["status_label"] == "待受理" and line["place"]
+    assert line["first_contact"] == {"id": p.manager_a.pk, "name": p.manager_a.name}
+    clerks = ServiceRequest.objects.get(channel="phone")
+    answered = ApiClient(p.clerk_a).get(f"/requests/{clerks.pk}").json()
+    assert answered["first_contact"] == {"id": p.clerk_a.pk, "name": p.clerk_a.username}
+
+
 def test_a_phone_call_without_a_number_is_refused_on_the_field(personas):
     p = personas
     before = ServiceRequest.objects.count()
