@@ -171,7 +171,6 @@ def serve(port: int, owners: int, setup_file: str, processes: int = 1) -> None:
     from waitress import serve as waitress_serve
 
     from jiayuan.core.management.commands.start import WEB_THREADS
-    from jiayuan.wsgi import application
 
     # Pages name their static files; the hashed manifest is a deployment step, not needed here.
     settings.STORAGES = {
@@ -181,6 +180,12 @@ def serve(port: int, owners: int, setup_file: str, processes: int = 1) -> None:
     setup = prepare(owners)
     urlpatterns.extend([path("bench/", _reference_api().urls), path("", include("jiayuan.urls"))])
     settings.ROOT_URLCONF = __name__
+    # Imported after the preparation, as `jiayuan start` starts its web processes after its
+    # own: the module freezes what is alive then out of the collector's sight. Training the
+    # triage model imports scikit-learn (65,000 objects), which `jiayuan start` does in
+    # another process; left in sight here, it made every full collection 4 times as long.
+    from jiayuan.wsgi import application
+
     # The same server settings as `jiayuan start`, in `processes` processes, each on a port
     # of its own (`port`, then free ones) so the clients can be shared out evenly, as a load
     # balancer in front of them would share them. On one shared socket, which process took

@@ -115,9 +115,9 @@ def _category_settings(company: Company | int) -> DeskSettings:
 
     def load():
         row = DeskSettings.objects.filter(company_id=company_id).first()
-        return row.offered_categories if row else []
+        return DeskSettings(offered_categories=row.offered_categories if row else [])
 
-    return DeskSettings(offered_categories=_offered.get(company_id, load))
+    return _offered.get(company_id, load)
 
 
 def offered_categories(company: Company | int) -> list[tuple[str, str]]:

@@ -183,4 +183,8 @@ def escalation_chain(company_id: int, estate_id: int | None) -> list[EscalationS
     steps = _rules.get(("chain", company_id), load)
     own = [s for s in steps if s.estate_id == estate_id and estate_id is not None]
     company = [s for s in steps if s.estate_id is None]
-    return own or company or default_chain(company_id)
+    return (
+        own
+        or company
+        or _rules.get(("default chain", company_id), lambda: default_chain(company_id))
+    )
