@@ -200,3 +200,17 @@ def test_extra_columns_must_match_the_statement():
     sql = f"SELECT {columns_of(AuditEvent, 'a')}, 1 FROM {AuditEvent._meta.db_table} a"  # noqa: S608
     with pytest.raises(ValueError):
         models_read(AuditEvent, sql, [], extras=("one", "two"))
+
+
+def test_the_batch_benchmark_times_both_ways_and_puts_the_rule_back():
+    from jiayuan.core.postgresql import compiler
+    from jiayuan.core.testing import load_bench
+
+    lines = load_bench("insert_batches").run((2, UNNEST_FROM_ROWS), rows_per_size=6)
+    assert [line["rows"] for line in lines] == [2, UNNEST_FROM_ROWS]
+    for line in lines:
+        assert all(
+            line[f"{way} {what}"] > 0 for way in ("UNNEST", "VALUES") for what in ("cpu", "wall")
+        )
+    assert compiler.UNNEST_FROM_ROWS == UNNEST_FROM_ROWS
+    assert not AuditEvent.objects.filter(code="bench.batch").exists()  # every batch rolled back
