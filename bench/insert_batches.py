@@ -75,18 +75,6 @@ def run(sizes=SIZES, *, rows_per_size: int = 3000, prepared: bool = False) -> li
     return results
 
 
-def prepare_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
@@ -95,6 +83,8 @@ def main() -> None:
     args = parser.parse_args()
     if not args.database.startswith("postgres"):
         parser.error("UNNEST is PostgreSQL's: give a postgres:// database")
+    from request_create_load import prepare_database  # a fresh database of that name
+
     prepare_database(args.database)
     _setup_django(args.database)
     from django.core.management import call_command

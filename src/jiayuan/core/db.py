@@ -104,9 +104,7 @@ def models_read(
     Model.objects.raw() maps the columns to fields by name on every call, from a description
     psycopg builds column by column: a third of the cost of the sign-in's one-row read. Here
     the order is known when the statement is written."""
-    read = _fields_read(model, fields)
-    names = [field.attname for field in read]
-    converters = _converters(model, tuple(names), connection.alias)
+    names, converters = _reading_plan(model, None if fields is None else tuple(fields))
     width = len(names)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -136,15 +134,16 @@ def _fields_read(model: type[Model], fields: Sequence[str] | None) -> list:
 
 
 @functools.cache
-def _converters(model: type[Model], names: tuple[str, ...], alias: str) -> list:
-    """(position, steps, column) for each column the backend or the field turns into its
-    Python value (SQLite's times and booleans, for one), as the ORM's compiler does. Kept
-    per database: the steps read only its settings, the same on every thread's connection."""
-    by_attname = {field.attname: field for field in model._meta.concrete_fields}
-    found = []
-    for index, name in enumerate(names):
-        column = by_attname[name].get_col(model._meta.db_table)
+def _reading_plan(model: type[Model], fields: tuple[str, ...] | None) -> tuple[list, list]:
+    """The attnames read, in order, and (position, steps, column) for each column the
+    backend or the field turns into its Python value (SQLite's times and booleans, for
+    one), as the ORM's compiler does. Kept per process: the steps read only the database's
+    settings, the same on every thread's connection."""
+    read = _fields_read(model, fields)
+    converters = []
+    for index, field in enumerate(read):
+        column = field.get_col(model._meta.db_table)
         steps = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         if steps:
-            found.append((index, steps, column))
-    return found
+            converters.append((index, steps, column))
+    return [field.attname for field in read], converters
